@@ -1,0 +1,25 @@
+"""convop: convolution as an exact linear operator.
+
+A convolution is a structured matrix — Toeplitz, circulant, BTTB, BCCB depending
+on boundary and dimension. convop applies it fast, gives its exact adjoint and
+Jacobians, its matrix and its spectrum.
+
+Examples
+--------
+>>> import numpy as np, convop
+>>> A = convop.Convolution(np.array([1.0, 2.0, 1.0]), (5,), "same", boundary="periodic")
+>>> A.structure
+'circulant'
+"""
+from ._dottest import dottest
+from ._errors import ConvopError, ConvopTypeError, ConvopValueError
+from ._operator import Operator
+from ._version import __version__
+from .convolution import Convolution
+from .functional import convolve, correlate
+from .layer import ConvLayer
+
+__all__ = [
+    "__version__", "convolve", "correlate", "Convolution", "ConvLayer", "Operator",
+    "dottest", "ConvopError", "ConvopValueError", "ConvopTypeError",
+]

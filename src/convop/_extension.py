@@ -1,0 +1,161 @@
+"""Boundary extension E (pad the trailing axes) and its exact adjoint Eᴴ.
+
+Every boundary is defined by :func:`numpy.pad` in the matching mode. Along one
+axis of length ``n`` an extension is an index map ``idx`` (``-1`` for a zero
+sample): ``(E x)[m] = x[idx[m]]``. Its adjoint scatters back:
+``(Eᴴ y)[i] = sum_{m : idx[m] = i} y[m]`` — for periodic boundaries this folds the
+wrapped samples onto the ones they copy, for reflect/symmetric/replicate it adds
+the mirrored samples to their sources.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from math import prod
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._validate import NUMPY_PAD_MODE
+
+
+@dataclass(frozen=True)
+class AxisExtension:
+    """Extension of one axis of length ``n``: keep ``padded[start:start+length]`` of
+    ``numpy.pad(x, (left, right), mode)``."""
+
+    n: int
+    left: int
+    right: int
+    boundary: str
+    start: int = 0
+    length: int = -1  # -1: everything
+
+    @property
+    def size(self) -> int:
+        return self.n + self.left + self.right if self.length < 0 else self.length
+
+    @cached_property
+    def index(self) -> np.ndarray:
+        """Source index of every extended sample (-1 where the sample is zero)."""
+        if self.boundary == "zero":
+            idx = np.pad(np.arange(self.n), (self.left, self.right), constant_values=-1)
+        else:
+            idx = np.pad(np.arange(self.n), (self.left, self.right),
+                         mode=NUMPY_PAD_MODE[self.boundary])
+        return idx[self.start:self.start + self.size]
+
+    @property
+    def is_identity(self) -> bool:
+        return self.size == self.n and bool(np.array_equal(self.index, np.arange(self.n)))
+
+    @cached_property
+    def interior(self) -> tuple[int, int] | None:
+        """``(offset, n)`` when ``x`` appears unchanged at ``offset`` in the extension."""
+        idx = self.index
+        hits = np.flatnonzero(idx == 0)
+        for off in hits:
+            if off + self.n <= idx.size and np.array_equal(idx[off:off + self.n],
+                                                           np.arange(self.n)):
+                return int(off), self.n
+        return None
+
+    def matrix(self) -> sp.csr_matrix:
+        """The (size × n) 0/1 matrix of the extension."""
+        idx = self.index
+        rows = np.flatnonzero(idx >= 0)
+        return sp.csr_matrix((np.ones(rows.size), (rows, idx[rows])), shape=(idx.size, self.n))
+
+
+def _zero_pads(ext: AxisExtension) -> tuple[int, int] | None:
+    """(left, right) zero padding when the extension is plain zero padding."""
+    inter = ext.interior
+    if ext.boundary != "zero" or inter is None:
+        return None
+    off, n = inter
+    return off, ext.size - off - n
+
+
+def extend(x: np.ndarray, exts: tuple[AxisExtension, ...]) -> np.ndarray:
+    """Apply E along the trailing ``len(exts)`` axes of ``x``."""
+    d = len(exts)
+    if all(e.is_identity for e in exts):
+        return x
+    pads = [_zero_pads(e) for e in exts]
+    if all(p is not None for p in pads):
+        width = [(0, 0)] * (x.ndim - d) + list(pads)
+        return np.pad(x, width)
+    out = x
+    for k, e in enumerate(exts):
+        if e.is_identity:
+            continue
+        axis = x.ndim - d + k
+        idx = e.index
+        if e.boundary == "zero":
+            taken = np.take(out, np.maximum(idx, 0), axis=axis)
+            mask_shape = [1] * out.ndim
+            mask_shape[axis] = idx.size
+            out = taken * (idx >= 0).reshape(mask_shape).astype(out.dtype)
+        else:
+            out = np.take(out, idx, axis=axis)
+    return out
+
+
+def extend_adjoint(y: np.ndarray, exts: tuple[AxisExtension, ...]) -> np.ndarray:
+    """Apply Eᴴ along the trailing ``len(exts)`` axes of ``y`` (E is real: Eᴴ = Eᵀ)."""
+    d = len(exts)
+    out = y
+    for k, e in enumerate(exts):
+        if e.is_identity:
+            continue
+        axis = y.ndim - d + k
+        moved = np.moveaxis(out, axis, 0)
+        inter = e.interior
+        idx = e.index
+        if inter is not None:
+            off, n = inter
+            acc = moved[off:off + n].copy()
+            rest = np.r_[0:off, off + n:idx.size]
+            rest = rest[idx[rest] >= 0]
+        else:
+            acc = np.zeros((e.n,) + moved.shape[1:], dtype=moved.dtype)
+            rest = np.flatnonzero(idx >= 0)
+        if rest.size:
+            scatter = sp.csr_matrix(
+                (np.ones(rest.size, dtype=np.int8), (idx[rest], np.arange(rest.size))),
+                shape=(e.n, rest.size))
+            flat = moved[rest].reshape(rest.size, -1)
+            acc += (scatter @ flat).reshape(acc.shape).astype(acc.dtype, copy=False)
+        out = np.moveaxis(acc, 0, axis)
+    return out
+
+
+def extension_matrix(exts: tuple[AxisExtension, ...]) -> sp.csr_matrix:
+    """Kronecker product of the per-axis matrices (C order), shape (prod sizes, prod n)."""
+    mat = sp.csr_matrix(np.ones((1, 1)))
+    for e in exts:
+        mat = sp.kron(mat, e.matrix(), format="csr")
+    return mat
+
+
+def full_extensions(shape: tuple[int, ...], kshape: tuple[int, ...], boundary: str,
+                    mode: str) -> tuple[AxisExtension, ...]:
+    """Extensions that turn ``full``/``same`` convolution into ``valid`` convolution.
+
+    ``full``: extend by k−1 on both sides. ``same``: the part of that extension read
+    by the outputs scipy keeps from ``full`` (start ``(k−1)//2``).
+    """
+    exts = []
+    for n, k in zip(shape, kshape):
+        if mode == "full":
+            exts.append(AxisExtension(n, k - 1, k - 1, boundary))
+        elif mode == "same":
+            exts.append(AxisExtension(n, k - 1, k - 1, boundary, start=(k - 1) // 2,
+                                      length=n + k - 1))
+        else:
+            exts.append(AxisExtension(n, 0, 0, boundary))
+    return tuple(exts)
+
+
+def padded_size(exts: tuple[AxisExtension, ...]) -> int:
+    return prod(e.size for e in exts)

@@ -1,0 +1,69 @@
+"""The ``convop`` command: a thin layer over library functions."""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+from ._version import __version__
+
+
+def _demo() -> int:
+    """A short demonstration: an operator, its matrix structure and a dot test."""
+    import numpy as np
+
+    from . import Convolution, dottest
+
+    A = Convolution(np.array([1.0, -2.0, 1.0]), (8,), "same", boundary="periodic")
+    print(A)
+    print("matrix:\n", np.array2string(A.to_dense(), precision=0, suppress_small=True))
+    print(f"dot test mismatch: {dottest(A, rng=0):.1e}")
+    return 0
+
+
+def _tour(argv: list[str]) -> int:
+    try:
+        from .experiments import _tour
+    except ImportError:  # pragma: no cover - before the tour exists
+        return _demo()
+    return _tour.main(argv)
+
+
+def _bench(argv: list[str]) -> int:
+    from . import _bench_cli
+    return _bench_cli.main(argv)
+
+
+def _calibrate(argv: list[str]) -> int:
+    from . import _calibrate
+    return _calibrate.main(argv)
+
+
+COMMANDS = {
+    "tour": (_tour, "run every experiment of the source material and write an HTML report"),
+    "bench": (_bench, "benchmark convop against scipy/numpy/torch on this machine"),
+    "calibrate": (_calibrate, "measure this machine's cost constants for method='auto'"),
+    "demo": (lambda argv: _demo(), "print an operator, its matrix structure and a dot test"),
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``convop`` console script."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(
+        prog="convop", description="Convolution as an exact linear operator.",
+        epilog="Run 'convop COMMAND --help' for a command's options.")
+    parser.add_argument("--version", action="version", version=f"convop {__version__}")
+    parser.add_argument("command", choices=sorted(COMMANDS), metavar="COMMAND",
+                        help="; ".join(f"{k}: {v[1]}" for k, v in COMMANDS.items()))
+    if not args:
+        parser.print_help()
+        return 0
+    if args[0].startswith("-"):
+        parser.parse_args(args)
+    ns = parser.parse_args(args[:1])
+    return int(COMMANDS[ns.command][0](args[1:]) or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
