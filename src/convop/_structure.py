@@ -21,7 +21,10 @@ def tag(ndim: int, boundary: str, square_periodic: bool, extended: bool) -> str:
         return toeplitz_family(ndim)
     if boundary == "periodic":
         return circulant_family(ndim) if square_periodic else "general"
-    if boundary in ("reflect", "symmetric") and ndim == 1:
-        # identity part depends on i − j, mirrored part on i + j (Ng, Chan & Tang 1999)
+    if boundary == "symmetric" and ndim == 1:
+        # half-sample symmetric extension: the identity part depends on i − j, the
+        # mirrored part on i + j (Ng, Chan & Tang 1999). Whole-sample ``reflect`` is
+        # not T + H: the mirror skips the edge sample, leaving a correction in the
+        # first and last columns, so it is tagged ``general``.
         return "toeplitz+hankel"
     return "general"

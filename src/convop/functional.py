@@ -15,6 +15,7 @@ __all__ = ["convolve", "correlate"]
 def _normalise_axes(axes: Any, ndim: int) -> tuple[int, ...]:
     if axes is None:
         return tuple(range(ndim))
+    given = axes
     if isinstance(axes, (int, np.integer)):
         axes = (axes,)
     try:
@@ -22,10 +23,10 @@ def _normalise_axes(axes: Any, ndim: int) -> tuple[int, ...]:
     except TypeError:
         raise invalid("axes", axes, "None, an int or a sequence of ints") from None
     if any(not -ndim <= a < ndim for a in out):
-        raise invalid("axes", axes, f"axes in [-{ndim}, {ndim - 1}]")
+        raise invalid("axes", given, f"axes in [-{ndim}, {ndim - 1}]")
     out = tuple(a % ndim for a in out)
     if len(set(out)) != len(out):
-        raise invalid("axes", axes, "distinct axes")
+        raise invalid("axes", given, "distinct axes")
     return out
 
 

@@ -31,6 +31,7 @@ def _padding(value: Any, kshape: tuple[int, ...], dilation: tuple[int, ...],
             return tuple((t // 2, t - t // 2) for t in tot)
         raise invalid("padding", value, "an int, a tuple of ints or (left, right) pairs, "
                       "'same' or 'valid'")
+    given = value
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         value = (int(value),) * d
     try:
@@ -39,12 +40,12 @@ def _padding(value: Any, kshape: tuple[int, ...], dilation: tuple[int, ...],
         raise ConvopTypeError(
             f"padding must be an int, a tuple, 'same' or 'valid'; got {value!r}") from None
     if len(items) != d:
-        raise invalid("padding", value, f"an int or {d} entries (one per spatial axis)")
+        raise invalid("padding", given, f"an int or {d} entries (one per spatial axis)")
     out = []
     for p in items:
         pair = (p, p) if isinstance(p, (int, np.integer)) else tuple(p)
         if len(pair) != 2 or any(not isinstance(q, (int, np.integer)) or q < 0 for q in pair):
-            raise invalid("padding", value, "non-negative ints or (left, right) pairs")
+            raise invalid("padding", given, "non-negative ints or (left, right) pairs")
         out.append((int(pair[0]), int(pair[1])))
     return tuple(out)
 
