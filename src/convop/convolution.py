@@ -62,7 +62,7 @@ class Convolution(Operator):
     >>> A(np.array([1.0, 2.0, 4.0, 8.0])).tolist()
     [-7.0, 1.0, 2.0, 4.0]
     >>> A.adjoint(np.array([1.0, 0.0, 0.0, 0.0])).tolist()
-    [1.0, -1.0, 0.0, 0.0]
+    [1.0, 0.0, 0.0, -1.0]
     """
 
     def __init__(self, kernel: Any, input_shape: Any, mode: str = "full", *,

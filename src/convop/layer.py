@@ -88,7 +88,7 @@ class ConvLayer(Operator):
     >>> A = convop.ConvLayer(w, (1, 5), padding=1, boundary="periodic")
     >>> A.output_shape
     (2, 5)
-    >>> A(np.arange(5.0))[0].tolist()
+    >>> A(np.arange(5.0).reshape(1, 5))[0].tolist()
     [5.0, 3.0, 6.0, 9.0, 7.0]
     >>> round(convop.dottest(A, rng=0), 12)
     0.0
