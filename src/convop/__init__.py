@@ -11,9 +11,11 @@ Examples
 >>> A.structure
 'circulant'
 """
+from . import checks, parametric
 from ._dottest import dottest
 from ._errors import ConvopError, ConvopTypeError, ConvopValueError
 from ._operator import Operator
+from ._taylor import taylor_test
 from ._version import __version__
 from .convolution import Convolution
 from .functional import convolve, correlate
@@ -21,5 +23,5 @@ from .layer import ConvLayer
 
 __all__ = [
     "__version__", "convolve", "correlate", "Convolution", "ConvLayer", "Operator",
-    "dottest", "ConvopError", "ConvopValueError", "ConvopTypeError",
+    "dottest", "taylor_test", "checks", "parametric", "ConvopError", "ConvopValueError", "ConvopTypeError",
 ]
