@@ -1,0 +1,25 @@
+import numpy as np
+
+from convop.experiments import convolution_theorem as m
+
+
+def test_quick_run_passes_every_claim():
+    r = m.run(quick=True, seed=0)
+    failed = [(c.statement, c.measured, c.detail) for c in r.claims if not c.passed]
+    assert not failed, failed
+    assert len(r.figures) == 2 and len(r.claims) > 25
+
+
+def test_exact_claims_are_reproducible():
+    # the non-timing parts are deterministic for a seed
+    rng_a, rng_b = np.random.default_rng(3), np.random.default_rng(3)
+    a, b = m.Result("a", "a"), m.Result("b", "b")
+    m._backprop(a, rng_a)
+    m._backprop(b, rng_b)
+    assert [c.measured for c in a.claims] == [c.measured for c in b.claims]
+
+
+def test_slope_helper_detects_wrong_order():
+    n = np.array([1.0, 10.0, 100.0])
+    assert abs(m.loglog_slope(n, n**2) - 2.0) < 1e-12
+    assert abs(m.loglog_slope(n, n * np.log(n + 1)) - 1.0) > 0.05
