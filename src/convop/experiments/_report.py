@@ -117,7 +117,8 @@ def _fmt(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
-        return f"{value:.6g}"
+        # tiny residuals read best as 4.6e-16; ordinary numbers keep 6 digits
+        return f"{value:.2e}" if value != 0 and abs(value) < 1e-4 else f"{value:.6g}"
     return str(value)
 
 
