@@ -1,0 +1,124 @@
+"""Tests of the shift-equivariance experiment."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from convop.experiments import Result
+from convop.experiments import shift_equivariance as se
+
+
+@pytest.fixture(scope="module")
+def quick_result() -> Result:
+    return se.run(quick=True, seed=0)
+
+
+def test_quick_run_all_claims_pass(quick_result: Result) -> None:
+    failed = [(c.statement, c.expected, c.measured) for c in quick_result.claims if not c.passed]
+    assert not failed, failed
+    assert quick_result.name == "shift_equivariance"
+    assert len(quick_result.claims) >= 10
+    assert quick_result.figures and quick_result.tables
+
+
+def test_receptive_field_claim_is_fifteen(quick_result: Result) -> None:
+    claim = next(c for c in quick_result.claims if c.statement.startswith("Receptive field"))
+    assert claim.measured == 15
+
+
+def test_shift_matrix_and_rolls_agree() -> None:
+    rng = np.random.default_rng(0)
+    n = 7
+    S = se.shift_matrix(n)
+    W = rng.standard_normal((n, n))
+    assert np.array_equal(S @ np.arange(n), np.roll(np.arange(n), 1))
+    f, _ = se.commutator_loss(W)
+    assert f == pytest.approx(np.linalg.norm(W @ S - S @ W) / np.linalg.norm(W), rel=1e-14)
+
+
+def test_gradient_matches_torch_autograd() -> None:
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    n = 12
+    W = rng.standard_normal((n, n))
+    Wt = torch.tensor(W, requires_grad=True)
+    St = torch.tensor(se.shift_matrix(n))
+    loss = torch.linalg.norm(Wt @ St - St @ Wt) / torch.linalg.norm(Wt)
+    loss.backward()
+    f, g = se.commutator_loss(W)
+    assert f == pytest.approx(loss.item(), rel=1e-13)
+    np.testing.assert_allclose(g, Wt.grad.numpy(), rtol=1e-10, atol=1e-13)
+
+
+def test_gradient_taylor_decay() -> None:
+    # first-order Taylor remainder must fall as h^2, the zeroth-order one as h
+    rng = np.random.default_rng(2)
+    W = rng.standard_normal((10, 10))
+    V = rng.standard_normal((10, 10))
+    f0, g = se.commutator_loss(W)
+    slope = float(np.sum(g * V))
+    r1 = [abs(se.commutator_loss(W + h * V)[0] - f0 - h * slope) for h in (1e-3, 1e-4)]
+    r0 = [abs(se.commutator_loss(W + h * V)[0] - f0) for h in (1e-3, 1e-4)]
+    assert r1[0] / r1[1] == pytest.approx(100, rel=0.1)
+    assert r0[0] / r0[1] == pytest.approx(10, rel=0.1)
+
+
+def test_gradient_orthogonal_to_w() -> None:
+    W = np.random.default_rng(3).standard_normal((9, 9))
+    _, g = se.commutator_loss(W)
+    assert abs(np.sum(g * W)) < 1e-12
+
+
+def test_circulant_projection() -> None:
+    rng = np.random.default_rng(4)
+    c = rng.standard_normal(6)
+    C = se.circulant(c)
+    S = se.shift_matrix(6)
+    np.testing.assert_allclose(C @ S, S @ C, atol=1e-14)
+    c2, _ = se.circulant_projection(C)
+    np.testing.assert_allclose(c2, c, atol=1e-14)
+    # projection is orthogonal: the residual is orthogonal to every circulant
+    W = rng.standard_normal((6, 6))
+    _, P = se.circulant_projection(W)
+    assert abs(np.sum((W - P) * se.circulant(rng.standard_normal(6)))) < 1e-12
+
+
+def test_dft_diagonalises_circulants() -> None:
+    c = np.random.default_rng(5).standard_normal(8)
+    F = se.dft_eigenvectors(8)
+    np.testing.assert_allclose(F.conj().T @ F, np.eye(8), atol=1e-13)
+    np.testing.assert_allclose(F.conj().T @ se.circulant(c) @ F, np.diag(np.fft.fft(c)),
+                               atol=1e-12)
+
+
+def test_target_kernel_from_chebyshev() -> None:
+    t = se.target_kernel()
+    x = np.linspace(-1, 1, 7)
+    cheb = np.polynomial.Chebyshev(se.CHEBYSHEV_COEFFS)
+    np.testing.assert_allclose(np.polynomial.polynomial.polyval(x, t), cheb(x), atol=1e-10)
+    assert t.tolist() == [4, -14, -90, 112, 440, -224, -736, 128, 384]
+
+
+def test_same_seed_same_numbers() -> None:
+    W0 = np.random.default_rng(0).standard_normal((20, 20))
+    a = se.descend(W0, steps=200)
+    b = se.descend(W0, steps=200)
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    f1 = se.fit_stacked_kernels(n=20, samples=50, epochs=30, seed=3)
+    f2 = se.fit_stacked_kernels(n=20, samples=50, epochs=30, seed=3)
+    f3 = se.fit_stacked_kernels(n=20, samples=50, epochs=30, seed=4)
+    assert np.array_equal(f1["losses"], f2["losses"])
+    assert np.array_equal(f1["kernels"], f2["kernels"])
+    assert not np.array_equal(f1["kernels"], f3["kernels"])
+
+
+def test_fit_restores_torch_threads() -> None:
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    se.fit_stacked_kernels(n=16, samples=10, epochs=2)
+    assert torch.get_num_threads() == before
+
+
+def test_gram_loss_equals_direct_loss_small() -> None:
+    fit = se.fit_stacked_kernels(n=24, samples=40, epochs=5, seed=1)
+    assert fit["gram_loss"] == pytest.approx(fit["direct_loss"], rel=1e-10)
