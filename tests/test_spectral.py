@@ -348,3 +348,27 @@ def test_float32_layer_bracket_and_eigvals_dtype():
     exact = np.linalg.svd(op.to_dense().astype(np.float64), compute_uv=False)[0]
     lo, up = spectral.opnorm(op, method="gram", tol=1e-9)
     assert lo <= exact * (1 + 1e-6) and exact <= up * (1 + 1e-6)
+
+
+@given(st.integers(0, 2**16), st.sampled_from([1e-3, 1e-6, 1e-9]), st.booleans())
+@settings(max_examples=25)
+def test_auto_cholesky_certificate_brackets_exact_norm(seed, tol, few_candidates):
+    import convop._spectral_gram as gram
+    rng = np.random.default_rng(seed)
+    d = int(rng.integers(1, 3))
+    g = int(rng.integers(1, 3))
+    cin, cout = g * int(rng.integers(1, 4)), g * int(rng.integers(1, 4))
+    n = tuple(int(v) for v in rng.integers(4, 9, d))
+    w = rng.standard_normal((cout, cin // g) + (3,) * d)
+    op = convop.ConvLayer(w, (cin,) + n, padding=1, groups=g, boundary="periodic")
+    exact = float(np.linalg.svd(op.to_dense(), compute_uv=False)[0])
+    old = gram._CANDIDATES
+    try:
+        if few_candidates:  # force the retry path: the best frequency is found late
+            gram._CANDIDATES = 1
+        (lo, up), info = spectral.opnorm(op, tol=tol, return_info=True)
+    finally:
+        gram._CANDIDATES = old
+    assert info["method"] == "cholesky-certificate"
+    assert lo <= exact * (1 + 1e-13) and exact <= up
+    assert (up - lo) <= tol * up * 1.01 + 1e-12
