@@ -388,11 +388,50 @@ def lanczos_lower(op: Any, spec: Spec | None, *, tol: float, max_iter: int,
 
 # -- certificate by Cholesky ----------------------------------------------------------------
 _CANDIDATES = 8
-_POWER_STEPS = 12
+_LANCZOS_STEPS = 10
+
+
+def _lanczos_top(g: np.ndarray, k: int) -> np.ndarray:
+    """Batched Lanczos (full reorthogonalisation): top Ritz vector of every ``g[f]``.
+
+    Ranks the frequencies far better than power steps at the same number of
+    matrix-vector products (Chebyshev-accelerated convergence).
+    """
+    nf, q, _ = g.shape
+    cn = np.einsum("fij,fij->fj", g.conj(), g).real
+    v = g[np.arange(nf), :, np.argmax(cn, axis=1)]
+    v = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-300)
+    basis = np.zeros((nf, q, k), dtype=g.dtype)
+    alpha = np.zeros((nf, k))
+    beta = np.zeros((nf, k))
+    steps = k
+    for j in range(k):
+        basis[:, :, j] = v
+        w = np.einsum("fij,fj->fi", g, v)
+        alpha[:, j] = np.einsum("fi,fi->f", v.conj(), w).real
+        b = basis[:, :, :j + 1]
+        w -= np.matmul(b, np.matmul(np.conj(np.swapaxes(b, 1, 2)), w[:, :, None]))[:, :, 0]
+        nrm = np.linalg.norm(w, axis=1)
+        beta[:, j] = nrm
+        if j + 1 < k and not np.any(nrm > 1e-12 * np.maximum(np.abs(alpha[:, j]), 1e-300)):
+            steps = j + 1
+            break
+        v = w / np.where(nrm > 0, nrm, 1.0)[:, None]
+    t = np.zeros((nf, steps, steps))
+    idx = np.arange(steps)
+    t[:, idx, idx] = alpha[:, :steps]
+    t[:, idx[:-1], idx[1:]] = beta[:, :steps - 1]
+    t[:, idx[1:], idx[:-1]] = beta[:, :steps - 1]
+    _, y = np.linalg.eigh(t)
+    return np.matmul(basis[:, :, :steps], y[:, :, -1:].astype(g.dtype))[:, :, 0]
 
 
 def _hermitian(g_re: np.ndarray, g_im: np.ndarray) -> np.ndarray:
-    g = (g_re + np.swapaxes(g_re, -1, -2)) * 0.5 + 0.5j * (g_im - np.swapaxes(g_im, -1, -2))
+    """The Hermitian part of ``g_re + i g_im`` as one complex array (few temporaries)."""
+    g = np.empty(g_re.shape, dtype=np.result_type(g_re.dtype, np.complex64))
+    np.add(g_re, np.swapaxes(g_re, -1, -2), out=g.real)
+    np.subtract(g_im, np.swapaxes(g_im, -1, -2), out=g.imag)
+    g *= 0.5
     return g
 
 
@@ -441,11 +480,7 @@ def cholesky_bracket(g_re: np.ndarray, g_im: np.ndarray, eps0: float, *, tol: fl
     if nf == 0 or (eps0 == 0.0 and not np.any(g)):
         return 0.0, 0.0, {"frequencies": nf, "best_frequency": 0}
     eps0 = 2.0 * eps0
-    cn = np.einsum("fij,fij->fj", g.conj(), g).real
-    v = g[np.arange(nf), :, np.argmax(cn, axis=1)]
-    for _ in range(_POWER_STEPS):
-        v = np.einsum("fij,fj->fi", g, v)
-        v /= np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-300)
+    v = _lanczos_top(g, min(_LANCZOS_STEPS, q))
     est = _rayleigh_lower(g, v, eps0)
     best = [max(float(est.max()), 0.0), int(np.argmax(est))]
     checked = np.zeros(nf, dtype=bool)
