@@ -13,6 +13,13 @@ def test_readme_example_runs(capsys):
     assert "bccb (4096, 4096)" in out and "True" in out
 
 
+def test_every_python_block_runs():
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    assert len(blocks) >= 2
+    for i, code in enumerate(blocks):
+        exec(compile(code, f"README block {i}", "exec"), {})
+
+
 def test_quick_start_has_two_lines():
     text = README.read_text()
     block = re.search(r"^## Quick start.*?```[a-z]*\n(.*?)```", text, re.S | re.M).group(1)
