@@ -34,6 +34,7 @@ import numpy as np
 from . import _spectral_core as _core
 from . import _spectral_gram as _gram
 from ._errors import ConvopTypeError, ConvopValueError, invalid
+from ._threads import one_blas_thread
 
 __all__ = ["DENSE_LIMIT", "clip_singular_values", "eigvals", "opnorm", "svdvals"]
 
@@ -137,6 +138,7 @@ def _dense_svd(op: Any, spec: _core.Spec, what: str) -> np.ndarray:
     return np.linalg.svd(op.to_dense(), compute_uv=False)
 
 
+@one_blas_thread
 def svdvals(op: Any, *, k: int | None = None) -> np.ndarray:
     r"""Singular values of a convolution operator, sorted in descending order.
 
@@ -255,6 +257,7 @@ def _gram_embedded(spec: _core.Spec, tol: float, max_iter: int,
     return up * enorm * (1.0 + 4 * _gram.U64), info
 
 
+@one_blas_thread
 def opnorm(op: Any, *, method: str = "auto", tol: float = 1e-6, rng: Any = None,
            max_iter: int = 100, return_info: bool = False) -> Any:
     r"""Certified bracket ``(lower, upper)`` of the spectral norm ``‖A‖₂ = σ₁``.
