@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from . import _backends, _structure, _validate
+from . import _backends, _choose, _structure, _validate
 from ._errors import ConvopValueError
 from ._extension import AxisExtension, extend, extend_adjoint, extension_matrix, full_extensions
 from ._operator import Operator
@@ -41,8 +41,9 @@ class Convolution(Operator):
         Extension of ``x`` (aliases accepted; see :func:`convop.convolve`).
     correlate : bool
         Cross-correlate instead (``scipy.signal.correlate`` semantics, kernel conjugated).
-    method : {'auto', 'direct', 'fft'}
-        Algorithm, chosen once at construction for ``auto``.
+    method : {'auto', 'direct', 'gemm', 'fft', 'overlap-add'}
+        Algorithm, chosen once at construction for ``auto`` (the cost model of
+        :func:`convop.choose_method`).
 
     Notes
     -----
@@ -79,7 +80,7 @@ class Convolution(Operator):
         self.mode = _validate.mode(mode)
         self.boundary = _validate.boundary(boundary)
         self.correlate = bool(correlate)
-        requested = _validate.method(method)
+        requested = _validate.method(method, _backends.METHODS)
         dtype = _validate.compute_dtype(k.dtype)
         kern = np.array(k, dtype=dtype, copy=True)
         kern.setflags(write=False)
@@ -110,7 +111,7 @@ class Convolution(Operator):
         if requested == "auto":
             na = kshape if self._swap else tuple(e.size for e in self._exts)
             nb = shape if self._swap else kshape
-            requested = _backends.choose(na, nb, out, 1)
+            requested = _choose.plan(na, nb, 1, dtype)
         self.method = requested
         self.structure = _structure.tag(
             nd, self.boundary, square_periodic=self.mode == "same",
@@ -136,7 +137,7 @@ class Convolution(Operator):
             return _backends.valid(ck, x, nd, self.method)
         if self._zero_full:
             return _backends.full(x, ck, nd, self.method)
-        return _backends.valid(extend(x, self._exts), ck, nd, self.method)
+        return _backends.conv(x, ck, nd, self.method, self._exts)
 
     def _adjoint(self, y: np.ndarray) -> np.ndarray:
         nd = self._nd

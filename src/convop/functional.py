@@ -7,7 +7,6 @@ import numpy as np
 
 from . import _backends, _validate
 from ._errors import ConvopValueError, invalid
-from ._extension import extend, full_extensions
 
 __all__ = ["convolve", "correlate"]
 
@@ -50,8 +49,9 @@ def convolve(in1: Any, in2: Any, mode: str = "full", *, boundary: str = "zero",
     axes : int or sequence of int, optional
         Axes to convolve over (default all); the other axes broadcast (length 1 or
         equal), like ``scipy.signal.fftconvolve(axes=...)``.
-    method : {'auto', 'direct', 'fft'}
-        Algorithm; all give the same result to rounding.
+    method : {'auto', 'direct', 'gemm', 'fft', 'overlap-add'}
+        Algorithm; all give the same result to rounding. ``auto`` picks the fastest
+        by this machine's cost model (:func:`convop.choose_method`).
 
     Returns
     -------
@@ -80,9 +80,34 @@ def convolve(in1: Any, in2: Any, mode: str = "full", *, boundary: str = "zero",
     >>> convop.convolve([1.0, 2.0, 3.0], [1.0, 1.0], "same", boundary="periodic").tolist()
     [4.0, 3.0, 5.0]
     """
+    if (type(in1) is np.ndarray and type(in2) is np.ndarray and in1.ndim == 1 == in2.ndim
+            and axes is None and in1.dtype == in2.dtype
+            and in1.dtype.char in "fd" and 0 < in2.size <= in1.size
+            and (method == "direct" or method == "auto"
+                 and _backends.auto_1d(in1.size, in2.size, mode, in1.dtype) == "direct")):
+        # fastest path (1-D, small kernels): numpy.convolve, as scipy does
+        if boundary == "zero" or mode == "valid":
+            if mode == "full" or mode == "valid":
+                return np.convolve(in1, in2, mode)
+            if mode == "same":
+                start = (in2.size - 1) // 2
+                return np.convolve(in1, in2)[start:start + in1.size]
+        elif mode == "full" or mode == "same":
+            k = in2.size
+            pads = (k - 1, k - 1) if mode == "full" else (k - 1 - (k - 1) // 2, (k - 1) // 2)
+            res = _backends._direct_1d_border(in1, in2, pads, _validate.boundary(boundary))
+            if res is not None:
+                return res
     mode = _validate.mode(mode)
     bnd = _validate.boundary(boundary)
-    method = _validate.method(method)
+    method = _validate.method(method, _backends.METHODS)
+    if (axes is None and type(in1) is np.ndarray and type(in2) is np.ndarray
+            and in1.dtype == in2.dtype and in1.dtype.char in "fdFD"
+            and in1.ndim == in2.ndim > 0 and in1.size and in2.size):
+        # fast path (no conversion, no axis moves): same floating dtype, all axes
+        na, nb = in1.shape, in2.shape
+        if mode != "valid" or all(p >= q for p, q in zip(na, nb)):
+            return _compute(in1, in2, in1.ndim, na, nb, mode, bnd, method)
     a = _validate.numeric_array(in1, "in1")
     b = _validate.numeric_array(in2, "in2")
     if a.ndim != b.ndim:
@@ -103,8 +128,10 @@ def convolve(in1: Any, in2: Any, mode: str = "full", *, boundary: str = "zero",
                 f"in1 and in2 must broadcast along the axes not convolved; axis {i} has "
                 f"lengths {a.shape[i]} and {b.shape[i]}")
     nd = len(conv_axes)
-    a = np.moveaxis(a, conv_axes, range(a.ndim - nd, a.ndim))
-    b = np.moveaxis(b, conv_axes, range(b.ndim - nd, b.ndim))
+    trailing = conv_axes == tuple(range(a.ndim - nd, a.ndim))
+    if not trailing:
+        a = np.moveaxis(a, conv_axes, range(a.ndim - nd, a.ndim))
+        b = np.moveaxis(b, conv_axes, range(b.ndim - nd, b.ndim))
     na, nb = a.shape[a.ndim - nd:], b.shape[b.ndim - nd:]
     if mode == "valid":
         a_big = all(p >= q for p, q in zip(na, nb))
@@ -128,18 +155,26 @@ def convolve(in1: Any, in2: Any, mode: str = "full", *, boundary: str = "zero",
     a = a.astype(cdt, copy=False)
     b = b.astype(cdt, copy=False)
 
-    if mode == "valid":
-        out = _backends.valid(a, b, nd, method)
-    elif bnd == "zero" and mode == "full":
-        out = _backends.full(a, b, nd, method)
-    else:
-        exts = full_extensions(na, nb, bnd, mode)
-        out = _backends.valid(extend(a, exts), b, nd, method)
-
-    out = np.moveaxis(out, range(out.ndim - nd, out.ndim), conv_axes)
+    out = _compute(a, b, nd, na, nb, mode, bnd, method)
+    if not trailing:
+        out = np.moveaxis(out, range(out.ndim - nd, out.ndim), conv_axes)
     if exact_int and out.dtype.kind == "f":
         out = np.rint(out)
     return out.astype(result_type, copy=False)
+
+
+def _compute(a: np.ndarray, b: np.ndarray, nd: int, na: tuple[int, ...],
+             nb: tuple[int, ...], mode: str, bnd: str, method: str) -> np.ndarray:
+    """The convolution of validated arrays over their trailing ``nd`` axes."""
+    if mode == "valid":
+        return _backends.conv_zero(a, b, nd, method, ((0, 0),) * nd)
+    # the extension of ``full``/``same`` (the samples scipy keeps from ``full``),
+    # done inside the backends: in the FFT length for zero boundaries
+    if mode == "full":
+        pads = tuple((q - 1, q - 1) for q in nb)
+    else:
+        pads = tuple((q - 1 - (q - 1) // 2, (q - 1) // 2) for q in nb)
+    return _backends.conv_boundary(a, b, nd, method, pads, bnd)
 
 
 def correlate(in1: Any, in2: Any, mode: str = "full", *, boundary: str = "zero",

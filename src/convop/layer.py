@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from . import _structure, _validate
+from . import _layer_backends, _structure, _validate
 from ._errors import ConvopTypeError, ConvopValueError, invalid
 from ._extension import AxisExtension, extend, extend_adjoint, extension_matrix
 from ._operator import Operator
@@ -74,6 +74,11 @@ class ConvLayer(Operator):
         How the padding is filled, as torch's ``padding_mode`` (zeros, circular,
         reflect, replicate); ``symmetric`` pads like ``numpy.pad(mode='symmetric')``.
         Padding wider than torch allows follows ``numpy.pad``.
+    method : {'auto', 'direct', 'gemm', 'fft'}
+        Algorithm of the forward map and its adjoint, chosen once at construction
+        for ``auto`` (:func:`convop.choose_method`): ``direct`` is torch's native
+        convolution when the caller has imported torch (else one matmul per tap),
+        ``gemm`` im2col + one matmul, ``fft`` per-frequency channel contraction.
 
     Notes
     -----
@@ -95,7 +100,8 @@ class ConvLayer(Operator):
     """
 
     def __init__(self, weight: Any, input_shape: Any, *, stride: Any = 1, padding: Any = 0,
-                 dilation: Any = 1, groups: int = 1, boundary: str = "zero") -> None:
+                 dilation: Any = 1, groups: int = 1, boundary: str = "zero",
+                 method: str = "auto") -> None:
         w = _validate.numeric_array(weight, "weight")
         if w.ndim < 3:
             raise ConvopValueError(
@@ -127,6 +133,7 @@ class ConvLayer(Operator):
         self.padding = _padding(padding, kshape, self.dilation, self.stride)
         self.groups = groups
         self.boundary = _validate.boundary(boundary)
+        requested = _validate.method(method, _layer_backends.METHODS)
         spatial = shape[1:]
         out = []
         for n, (l, r), k, s, dl in zip(spatial, self.padding, kshape, self.stride,
@@ -147,6 +154,12 @@ class ConvLayer(Operator):
         super().__init__(shape, (c_out,) + tuple(out), dtype)
         # per tap: (g, C_out/g, C_in/g) blocks
         self._wt = weight_arr.reshape((groups, c_out // groups, c_in_g) + kshape)
+        if requested == "auto":
+            padded = tuple(e.size for e in self._exts)
+            requested = _layer_backends.layer_plan(
+                (c_in,) + padded, weight_arr.shape, dtype, channels=(c_in, c_out),
+                stride=self.stride, dilation=self.dilation, groups=groups)
+        self.method = requested
         single = c_in == 1 and c_out == 1 and all(s == 1 for s in self.stride)
         if single:
             self.structure = _structure.tag(
@@ -169,7 +182,7 @@ class ConvLayer(Operator):
         return (f"ConvLayer(weight {self._weight.shape}, input {self.input_shape} -> output "
                 f"{self.output_shape}, stride={self.stride}, padding={self.padding}, "
                 f"dilation={self.dilation}, groups={self.groups}, boundary={self.boundary!r}, "
-                f"structure={self.structure!r}, dtype={self.dtype})")
+                f"structure={self.structure!r}, dtype={self.dtype}, method={self.method!r})")
 
     # -- geometry ---------------------------------------------------------------------------
     def _tap_slices(self, tap: tuple[int, ...]) -> tuple[slice, ...]:
@@ -188,25 +201,11 @@ class ConvLayer(Operator):
 
     # -- the map and its adjoint ------------------------------------------------------------
     def _apply(self, x: np.ndarray) -> np.ndarray:
-        xp = extend(x, self._exts)
-        lead = x.shape[:x.ndim - self._d - 1]
-        g, co = self.groups, self._wt.shape[1]
-        out = np.zeros(lead + (g, co, prod(self.output_shape[1:])), dtype=xp.dtype)
-        for tap in self._taps():
-            out += self._wt[(Ellipsis,) + tap] @ self._grouped(xp, tap)
-        return out.reshape(lead + self.output_shape)
+        return _layer_backends.apply(self, x)
 
     def _adjoint(self, y: np.ndarray) -> np.ndarray:
-        d, g = self._d, self.groups
-        lead = y.shape[:y.ndim - d - 1]
         padded = (self.input_shape[0],) + tuple(e.size for e in self._exts)
-        xp = np.zeros(lead + padded, dtype=y.dtype)
-        yg = y.reshape(lead + (g, self._wt.shape[1], -1))
-        wh = np.conj(self._wt) if self._wt.dtype.kind == "c" else self._wt
-        win_shape = lead + (self.input_shape[0],) + self.output_shape[1:]
-        for tap in self._taps():
-            contrib = np.swapaxes(wh[(Ellipsis,) + tap], -1, -2) @ yg
-            xp[(Ellipsis, slice(None)) + self._tap_slices(tap)] += contrib.reshape(win_shape)
+        xp = _layer_backends.ADJOINT[self.method](self, y, padded)
         return extend_adjoint(xp, self._exts)
 
     # -- matrices ---------------------------------------------------------------------------
