@@ -11,7 +11,8 @@ Examples
 >>> A.structure
 'circulant'
 """
-from . import checks, parametric
+from . import checks, parametric, spectral
+from ._choose import choose_method
 from ._dottest import dottest
 from ._errors import ConvopError, ConvopTypeError, ConvopValueError
 from ._operator import Operator
@@ -22,6 +23,7 @@ from .functional import convolve, correlate
 from .layer import ConvLayer
 
 __all__ = [
-    "__version__", "convolve", "correlate", "Convolution", "ConvLayer", "Operator",
-    "dottest", "taylor_test", "checks", "parametric", "ConvopError", "ConvopValueError", "ConvopTypeError",
+    "__version__", "convolve", "correlate", "choose_method", "Convolution", "ConvLayer",
+    "Operator", "dottest", "taylor_test", "checks", "parametric", "spectral",
+    "ConvopError", "ConvopValueError", "ConvopTypeError",
 ]

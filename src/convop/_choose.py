@@ -1,0 +1,280 @@
+"""Method choice: a per-machine cost model (seconds) for every backend.
+
+Each method's time is modelled as ``overhead + slope · work`` with ``work`` a
+flop-like count (multiply-adds for ``direct``/``gemm``, ``F log2 F`` per real FFT
+for ``fft``/``overlap-add``). The constants are shipped defaults measured on the
+development machine, replaced by the ones ``convop calibrate`` measured on this
+machine when its JSON file exists (see :mod:`convop._calibrate`).
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from math import log2, prod
+from typing import Any
+
+import numpy as np
+import scipy.fft as sfft
+
+from . import _validate
+from ._errors import ConvopValueError, invalid
+
+__all__ = ["choose_method"]
+
+#: (overhead s, slope s/unit) per method and precision ("f8": float64/complex,
+#: "f4": float32/complex64); measured on the 2-core development machine
+DEFAULTS: dict[str, dict[str, tuple[float, float]]] = {
+    "f8": {"np1d": (2.0e-06, 2.8e-10), "np1d_31": (0.0, 6.4e-10), "np1d_301": (0.0, 1.4e-10),
+           "sad": (3.8e-06, 5.9e-10), "gemm": (2e-05, 1.9e-09),
+           "fft": (7.0e-05, 4.0e-10), "fft_big": (0.0, 1.0e-09), "oa": (9e-05, 6e-09),
+           "layer_tap": (1e-05, 9.7e-11), "layer_gemm": (1e-05, 7.4e-11),
+           "layer_fft": (3e-05, 8.8e-10), "layer_cmul": (0.0, 2.4e-09),
+           "torch_layer": (2e-05, 6.3e-11)},
+    "f4": {"np1d": (2.0e-06, 3.2e-10), "np1d_31": (0.0, 1.0e-09), "np1d_301": (0.0, 8.5e-11),
+           "sad": (4.4e-06, 1.8e-10), "gemm": (2e-05, 1.5e-09),
+           "fft": (7.0e-05, 3.5e-10), "fft_big": (0.0, 4.1e-10), "oa": (9e-05, 3.3e-09),
+           "layer_tap": (1e-05, 5e-11), "layer_gemm": (1e-05, 4.6e-11),
+           "layer_fft": (3e-05, 6.6e-10), "layer_cmul": (0.0, 1.8e-09),
+           "torch_layer": (2e-05, 1.5e-11)},
+}
+
+_constants: dict[str, dict[str, tuple[float, float]]] | None = None
+
+
+def constants() -> dict[str, dict[str, tuple[float, float]]]:
+    """The cost constants in use (calibrated if available, else the defaults)."""
+    global _constants
+    if _constants is None:
+        from ._calibrate import load
+        _constants = load()
+    return _constants
+
+
+def set_constants(value: dict[str, dict[str, tuple[float, float]]] | None) -> None:
+    """Replace the constants (None: reload on next use); clears the plan cache."""
+    global _constants
+    _constants = value
+    _plan.cache_clear()
+    from ._layer_backends import _layer_plan
+    _layer_plan.cache_clear()
+
+
+def _key(dtype: np.dtype) -> str:
+    return "f4" if dtype.itemsize <= 4 or dtype.char == "F" else "f8"
+
+
+@lru_cache(maxsize=64)
+def _fast(n: int) -> int:
+    return sfft.next_fast_len(n, real=True)
+
+
+@lru_cache(maxsize=256)
+def oa_block(n: int, k: int) -> tuple[int, int]:
+    """(block length, number of blocks) of an overlap-add axis; (0, 1) if not worth it."""
+    if k < 2 or n <= 4 * k:
+        return 0, 1
+    best, best_cost, nbest = 0, float("inf"), 1
+    size = _fast(2 * k)
+    full = _fast(n + k - 1)
+    for _ in range(12):
+        if size >= full:
+            break
+        nblk = -(-n // (size - k + 1))
+        cost = nblk * size * (log2(size) + 1.0)
+        if cost < best_cost:
+            best, best_cost, nbest = size, cost, nblk
+        size = _fast(2 * size)
+    return (best, nbest) if best else (0, 1)
+
+
+def _fft_units(f: int) -> float:
+    return f * (log2(f) + 1.0) if f > 1 else 1.0
+
+
+def _interp(x: float, x0: float, y0: float, x1: float, y1: float) -> float:
+    """Linear interpolation of y in log x between two anchors, clamped outside."""
+    if x <= x0:
+        return y0
+    if x >= x1:
+        return y1
+    t = (log2(x) - log2(x0)) / (log2(x1) - log2(x0))
+    return y0 + t * (y1 - y0)
+
+
+#: anchors of the size-dependent slopes: kernel lengths of numpy.convolve's
+#: per-multiply-add cost, FFT sizes (samples) of the per-unit cost
+NP_K = (3, 31, 301)
+FFT_F = (1 << 14, 1 << 20)
+
+
+def np1d_slope(c: dict[str, tuple[float, float]], k: int) -> float:
+    """Seconds per multiply-add of numpy.convolve with a length-``k`` kernel (its dot
+    products are slow for mid-size kernels, fast for short and long ones)."""
+    s3, s31, s301 = c["np1d"][1], c["np1d_31"][1], c["np1d_301"][1]
+    if k <= NP_K[1]:
+        return _interp(k, NP_K[0], s3, NP_K[1], s31)
+    return _interp(k, NP_K[1], s31, NP_K[2], s301)
+
+
+def fft_slope(c: dict[str, tuple[float, float]], f: int) -> float:
+    """Seconds per FFT unit (F log2 F) at size ``f``: cache-resident transforms are
+    cheaper per unit than memory-bound ones."""
+    return _interp(f, FFT_F[0], c["fft"][1], FFT_F[1], c["fft_big"][1])
+
+
+#: time of torch.fft relative to scipy.fft for multi-axis transforms (measured)
+TORCH_FFT_GAIN = 0.6
+
+
+def costs(na: tuple[int, ...], nb: tuple[int, ...], batch: int,
+          dtype: np.dtype, torch: bool = False) -> dict[str, float]:
+    """Predicted seconds of every method for ``valid`` of an ``na`` input (already
+    extended) with an ``nb`` kernel, ``batch`` independent signals (``torch``: the
+    caller has imported torch, whose multi-axis FFT is used)."""
+    c = constants()[_key(np.dtype(dtype))]
+    nd = len(na)
+    nout = prod(max(p - q + 1, 1) for p, q in zip(na, nb))
+    taps = prod(nb)
+    work = batch * nout * taps
+    out: dict[str, float] = {}
+    if nd == 1:
+        out["direct"] = c["np1d"][0] * batch + np1d_slope(c, nb[0]) * work
+    else:
+        o, s = c["sad"]
+        out["direct"] = o * taps + s * work * 2
+    o, s = c["gemm"]
+    out["gemm"] = o + s * work * 1.5
+    f = prod(_fast(p) for p in na)
+    fast_multi = nd >= 2 and torch and np.dtype(dtype).kind == "f"
+    out["fft"] = c["fft"][0] + fft_slope(c, f * batch) * (2 * batch + 1) * _fft_units(f) * (
+        TORCH_FFT_GAIN if fast_multi else 1.0)
+    blocks = [oa_block(p, q) for p, q in zip(na, nb)]
+    if any(b for b, _ in blocks):
+        fb = prod(b if b else _fast(p + q - 1) for (b, _), p, q in zip(blocks, na, nb))
+        nblk = prod(m for _, m in blocks)
+        o, mem = c["oa"]  # mem: seconds per block sample (padding, folds)
+        # many small multi-axis transforms and strided folds cost more than 1-D
+        # blocks (measured: 2-D overlap-add rarely beats one 2-D FFT)
+        slow = 1.0 + 1.5 * (nd - 1)
+        out["overlap-add"] = (o + mem * batch * nblk * fb + slow * fft_slope(c, fb)
+                              * (2 * batch * nblk + 1) * _fft_units(fb))
+    return out
+
+
+@lru_cache(maxsize=512)
+def _plan(na: tuple[int, ...], nb: tuple[int, ...], batch: int, dtype: str,
+          torch: bool) -> str:
+    est = costs(na, nb, batch, np.dtype(dtype), torch)
+    est.pop("gemm", None)  # gemm only wins for multichannel layers
+    return min(est, key=est.__getitem__)
+
+
+def plan(na: tuple[int, ...], nb: tuple[int, ...], batch: int, dtype: Any) -> str:
+    """Fastest predicted method for ``valid`` of ``na`` (extended) with ``nb``."""
+    from ._backends import torch_available
+    return _plan(tuple(na), tuple(nb), int(batch), np.dtype(dtype).str, torch_available())
+
+
+def _shape_dtype(value: Any, name: str) -> tuple[tuple[int, ...], np.dtype, Any]:
+    if isinstance(value, np.ndarray):
+        return value.shape, value.dtype, value
+    if hasattr(value, "shape") and hasattr(value, "dtype"):  # a tensor or a shape record
+        # magnitudes unknown (None): integer data then count as unsafe for the FFT
+        return tuple(value.shape), np.dtype(str(value.dtype).replace("torch.", "")), None
+    if isinstance(value, tuple) and all(isinstance(v, (int, np.integer)) for v in value):
+        return tuple(int(v) for v in value), np.dtype(np.float64), None
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "biufc":
+        raise invalid(name, value, "an array or a shape tuple")
+    return arr.shape, arr.dtype, arr
+
+
+def _int_guard(a: Any, b: Any, da: np.dtype, db: np.dtype) -> bool:
+    """True when integer products could exceed 2**52 (float64 FFT would round)."""
+    if da.kind in "fc" or db.kind in "fc":
+        return False
+    if a is None or b is None:
+        return True
+    a, b = np.asarray(a), np.asarray(b)
+    if a.size == 0 or b.size == 0:
+        return False
+    bound = float(np.abs(a).max()) * float(np.abs(b).max()) * min(a.size, b.size)
+    return bound >= 2.0 ** 52
+
+
+_SPEC = frozenset({"boundary", "axes", "stride", "dilation", "groups", "channels", "padding"})
+
+
+def choose_method(in1: Any, in2: Any, mode: str = "full", **spec: Any) -> str:
+    """The method ``method='auto'`` uses for this convolution on this machine.
+
+    Parameters
+    ----------
+    in1, in2 : array_like or tuple of int
+        Signal and kernel (arrays, or their shapes for float64). For a layer
+        (``channels`` given): ``in1`` is the input ``([N,] C_in, *spatial)`` and
+        ``in2`` the weight ``(C_out, C_in/groups, *kernel)`` or the kernel shape.
+    mode : {'full', 'same', 'valid'}
+        As :func:`convop.convolve` (layers: ignored, use ``padding`` in ``stride``…).
+    **spec
+        ``boundary``, ``axes`` (functional); ``stride``, ``dilation``, ``groups``,
+        ``channels`` (an int or ``(C_in, C_out)``) and ``padding`` (int per side)
+        for layers.
+
+    Returns
+    -------
+    str
+        ``'direct'``, ``'fft'`` or ``'overlap-add'`` (functional), ``'direct'``,
+        ``'gemm'`` or ``'fft'`` (layers).
+
+    Raises
+    ------
+    ValueError
+        Unknown ``mode`` or spec key.
+
+    Notes
+    -----
+    Integer inputs whose products could exceed 2**52 always get ``'direct'`` (an
+    FFT in float64 could round them), as :func:`scipy.signal.choose_conv_method`.
+    The model's constants come from ``convop calibrate`` when it has been run.
+
+    Examples
+    --------
+    >>> import numpy as np, convop
+    >>> convop.choose_method(np.ones(1000), np.ones(3))
+    'direct'
+    >>> convop.choose_method(np.ones(10**6), np.ones(3001)) in ("fft", "overlap-add")
+    True
+    >>> convop.choose_method((8, 32, 64, 64), (32, 32, 31, 31), channels=32, padding=15)
+    'fft'
+    """
+    unknown = set(spec) - _SPEC
+    if unknown:
+        raise invalid("spec", sorted(unknown)[0], sorted(_SPEC))
+    mode = _validate.mode(mode)
+    sa, da, a = _shape_dtype(in1, "in1")
+    sb, db, b = _shape_dtype(in2, "in2")
+    if _int_guard(a, b, da, db):
+        return "direct"
+    dtype = _validate.compute_dtype(da, db)
+    if spec.get("channels") is not None:
+        from ._layer_backends import layer_plan
+        return layer_plan(sa, sb, dtype, **spec)
+    if len(sa) != len(sb):
+        raise ConvopValueError(
+            f"in1 and in2 must have the same number of dimensions; got {sa} and {sb}")
+    axes = spec.get("axes")
+    nd_axes = tuple(range(len(sa))) if axes is None else (
+        (axes,) if isinstance(axes, (int, np.integer)) else tuple(axes))
+    nd_axes = tuple(int(x) % max(len(sa), 1) for x in nd_axes)
+    na = tuple(sa[i] for i in nd_axes)
+    nb = tuple(sb[i] for i in nd_axes)
+    batch = prod(max(sa[i], sb[i]) for i in range(len(sa)) if i not in nd_axes)
+    if mode == "valid":
+        if not all(p >= q for p, q in zip(na, nb)):
+            na, nb = nb, na
+        return plan(na, nb, batch, dtype)
+    if mode == "full":
+        ext = tuple(p + 2 * (q - 1) for p, q in zip(na, nb))
+    else:
+        ext = tuple(p + q - 1 for p, q in zip(na, nb))
+    return plan(ext, nb, batch, dtype)

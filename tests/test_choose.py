@@ -1,0 +1,113 @@
+"""choose_method: valid names, the integer guard, calibration JSON load/save."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import convop
+from convop import _calibrate, _choose
+
+FUNCTIONAL = {"direct", "fft", "overlap-add"}
+LAYER = {"direct", "gemm", "fft"}
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    """A private calibration file location; constants reloaded from it."""
+    path = tmp_path / "convop" / _calibrate.FILENAME
+    monkeypatch.setattr(_calibrate, "cache_path", lambda: path)
+    _choose.set_constants(None)
+    yield path
+    _choose.set_constants(None)
+
+
+@pytest.mark.parametrize("n,k", [(10, 3), (1000, 3), (10**5, 31), (10**6, 3001), (50, 50)])
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+def test_functional_names(n, k, mode):
+    assert convop.choose_method(np.ones(n), np.ones(k), mode) in FUNCTIONAL
+    assert convop.choose_method((n, 7), (k, 3), mode, axes=0) in FUNCTIONAL
+    assert convop.choose_method(np.ones((64, 64)), np.ones((k % 9 + 1,) * 2), mode,
+                                boundary="reflect") in FUNCTIONAL
+
+
+def test_extremes_are_sensible():
+    assert convop.choose_method(np.ones(1000), np.ones(3)) == "direct"
+    assert convop.choose_method(np.ones(10**6), np.ones(3001)) in {"fft", "overlap-add"}
+    assert convop.choose_method(np.ones((1024, 1024)), np.ones((31, 31))) in {
+        "fft", "overlap-add"}
+
+
+def test_layer_names():
+    for k in (1, 3, 7, 31):
+        got = convop.choose_method((16, 32, 64, 64), (32, 32, k, k), channels=32,
+                                   padding=k // 2)
+        assert got in LAYER
+        got = convop.choose_method((3, 20), (k,), channels=(3, 6), stride=2, dilation=2,
+                                   groups=3)
+        assert got in LAYER
+
+
+def test_integer_guard():
+    small = np.arange(10)
+    assert convop.choose_method(small, np.ones(3, dtype=int)) in FUNCTIONAL
+    huge = np.full(1000, 2**30, dtype=np.int64)
+    assert convop.choose_method(huge, huge, "same") == "direct"
+    assert convop.choose_method(np.ones(10**6, dtype=np.int64) * 2**26,
+                                np.ones(3001, dtype=np.int64) * 2**20) == "direct"
+
+
+def test_rejects_bad_spec():
+    with pytest.raises(ValueError, match="invalid spec='strid'"):
+        convop.choose_method(np.ones(5), np.ones(3), strid=2)
+    with pytest.raises(ValueError, match="invalid mode='circular'"):
+        convop.choose_method(np.ones(5), np.ones(3), "circular")
+
+
+def test_defaults_without_file(cache_dir):
+    assert not cache_dir.exists()
+    assert _choose.constants() == _choose.DEFAULTS
+
+
+def test_defaults_without_platformdirs(monkeypatch):
+    monkeypatch.setattr(_calibrate, "cache_path", lambda: None)
+    assert _calibrate.load() == _choose.DEFAULTS
+
+
+def test_save_then_load(cache_dir):
+    consts = {p: dict(t) for p, t in _choose.DEFAULTS.items()}
+    consts["f8"]["fft"] = (1e-3, 1e-6)  # an absurdly slow FFT
+    _calibrate.save(consts, cache_dir)
+    assert json.loads(cache_dir.read_text())["version"] == _calibrate.VERSION
+    _choose.set_constants(None)
+    assert _choose.constants()["f8"]["fft"] == (1e-3, 1e-6)
+    assert convop.choose_method(np.ones(10**5), np.ones(301)) != "fft"
+
+
+@pytest.mark.parametrize("text", ["{not json", "[]", '{"version": 1, "constants": 3}',
+                                  '{"version": 1, "constants": {"f8": {"fft": "x"}}}'])
+def test_corrupt_file_falls_back(cache_dir, text):
+    cache_dir.parent.mkdir(parents=True)
+    cache_dir.write_text(text)
+    assert _calibrate.load() == _choose.DEFAULTS
+    assert convop.choose_method(np.ones(100), np.ones(3)) in FUNCTIONAL
+
+
+def test_calibrate_cli_writes_file(cache_dir, monkeypatch, capsys):
+    fake = {p: dict(t) for p, t in _choose.DEFAULTS.items()}
+    monkeypatch.setattr(_calibrate, "measure", lambda quick, progress=None: fake)
+    assert _calibrate.main([]) == 0
+    assert cache_dir.is_file()
+    assert _calibrate.main(["--show"]) == 0
+    assert '"f8"' in capsys.readouterr().out
+    assert _calibrate.main(["--reset"]) == 0
+    assert not cache_dir.exists()
+
+
+def test_measure_quick_is_positive(monkeypatch):
+    monkeypatch.setattr(_calibrate, "_time", lambda fn, budget=0, repeat=0: (fn(), 1e-3)[1])
+    consts = _calibrate.measure(quick=True)
+    for table in consts.values():
+        for o, s in table.values():
+            assert o >= 0 and s > 0
