@@ -1,0 +1,35 @@
+"""``convop bench`` on a tiny sweep: table, results.json and the plot."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from convop import _bench, _bench_cli
+
+
+def test_bench_tiny(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    assert _bench_cli.main(["--tiny", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "geomean convop / best peer" in out and "ratio" in out
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert {"cases", "layers", "summary", "choice_overhead"} <= set(data)
+    case = data["cases"][0]
+    assert case["best_peer"] in case["times"] and case["ratio"] > 0
+    assert (tmp_path / "bench.png").stat().st_size > 1000
+
+
+def test_sweeps_cover_the_targets():
+    cases = _bench.sweep_cases()
+    assert ("1d", 10**6, 3001) in cases and ("2d", 1024, 31) in cases
+    assert all(k < n for fam, n, k in cases if fam == "1d")
+    assert len(_bench.sweep_cases(quick=True)) < len(cases)
+
+
+def test_fft_memory_and_skip_rule():
+    mem = _bench.fft_memory((4096,), (65,))
+    assert mem["peak_bytes"] > 0 and mem["ratio"] < 3
+    hist = {("scipy direct", "2d", 1024, "float64", "full"): (15, 6.0)}
+    assert _bench._predicted_skip("scipy direct", "2d", 1024, 31, "float64", "full", hist)
+    assert _bench._predicted_skip("scipy fft", "2d", 1024, 31, "float64", "full", {}) is None
