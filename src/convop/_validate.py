@@ -95,3 +95,56 @@ def int_tuple(value: Any, n: int, name: str, minimum: int = 1) -> tuple[int, ...
     if any(v < minimum for v in out):
         raise ConvopValueError(f"invalid {name}={value!r}; every entry must be >= {minimum}")
     return out
+
+
+def padding_pairs(value: Any, kshape: Sequence[int], dilation: Sequence[int],
+                  stride: Sequence[int]) -> tuple[tuple[int, int], ...]:
+    """torch-style ``padding`` (int, per-axis ints, ``(left, right)`` pairs, ``'same'``,
+    ``'valid'``) as one ``(left, right)`` pair per spatial axis; ``'same'`` pads
+    d·(k−1) in total with the odd sample on the right, like torch (stride 1 only)."""
+    d = len(kshape)
+    if isinstance(value, str):
+        if value == "valid":
+            return ((0, 0),) * d
+        if value == "same":
+            if any(s != 1 for s in stride):
+                raise ConvopValueError(
+                    f"padding='same' is only defined for stride 1; got stride={tuple(stride)}")
+            # torch: total d·(k−1), the extra sample on the right
+            tot = [dl * (k - 1) for dl, k in zip(dilation, kshape)]
+            return tuple((t // 2, t - t // 2) for t in tot)
+        raise invalid("padding", value, "an int, a tuple of ints or (left, right) pairs, "
+                      "'same' or 'valid'")
+    given = value
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        value = (int(value),) * d
+    try:
+        items = list(value)
+    except TypeError:
+        raise ConvopTypeError(
+            f"padding must be an int, a tuple, 'same' or 'valid'; got {value!r}") from None
+    if len(items) != d:
+        raise invalid("padding", given, f"an int or {d} entries (one per spatial axis)")
+    out = []
+    for p in items:
+        try:
+            pair = (p, p) if isinstance(p, (int, np.integer)) else tuple(p)
+        except TypeError:
+            pair = (p,)
+        if len(pair) != 2 or any(isinstance(q, bool) or not isinstance(q, (int, np.integer))
+                                 or q < 0 for q in pair):
+            raise invalid("padding", given, "non-negative ints or (left, right) pairs")
+        out.append((int(pair[0]), int(pair[1])))
+    return tuple(out)
+
+
+def channel_groups(groups: int, c_in: int, weight_shape: Sequence[int]) -> None:
+    """Check that ``groups`` divides C_in and C_out and that weight.shape[1] = C_in/groups."""
+    c_out, c_in_g = weight_shape[0], weight_shape[1]
+    if c_in % groups or c_out % groups:
+        raise ConvopValueError(
+            f"groups={groups} must divide both C_in={c_in} and C_out={c_out}")
+    if c_in_g * groups != c_in:
+        raise ConvopValueError(
+            f"weight.shape[1] must be C_in/groups = {c_in}/{groups} = {c_in // groups}; "
+            f"got weight shape {tuple(weight_shape)}")

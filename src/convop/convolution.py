@@ -10,7 +10,7 @@ import scipy.sparse as sp
 
 from . import _backends, _choose, _structure, _validate
 from ._errors import ConvopValueError
-from ._extension import AxisExtension, extend, extend_adjoint, extension_matrix, full_extensions
+from ._extension import extend, extend_adjoint, extension_matrix, full_extensions
 from ._operator import Operator
 
 __all__ = ["Convolution"]

@@ -9,45 +9,11 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import _layer_backends, _structure, _validate
-from ._errors import ConvopTypeError, ConvopValueError, invalid
+from ._errors import ConvopValueError, invalid
 from ._extension import AxisExtension, extend, extend_adjoint, extension_matrix
 from ._operator import Operator
 
 __all__ = ["ConvLayer"]
-
-
-def _padding(value: Any, kshape: tuple[int, ...], dilation: tuple[int, ...],
-             stride: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
-    d = len(kshape)
-    if isinstance(value, str):
-        if value == "valid":
-            return ((0, 0),) * d
-        if value == "same":
-            if any(s != 1 for s in stride):
-                raise ConvopValueError(
-                    f"padding='same' is only defined for stride 1; got stride={stride}")
-            # torch: total d·(k−1), the extra sample on the right
-            tot = [dl * (k - 1) for dl, k in zip(dilation, kshape)]
-            return tuple((t // 2, t - t // 2) for t in tot)
-        raise invalid("padding", value, "an int, a tuple of ints or (left, right) pairs, "
-                      "'same' or 'valid'")
-    given = value
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        value = (int(value),) * d
-    try:
-        items = list(value)
-    except TypeError:
-        raise ConvopTypeError(
-            f"padding must be an int, a tuple, 'same' or 'valid'; got {value!r}") from None
-    if len(items) != d:
-        raise invalid("padding", given, f"an int or {d} entries (one per spatial axis)")
-    out = []
-    for p in items:
-        pair = (p, p) if isinstance(p, (int, np.integer)) else tuple(p)
-        if len(pair) != 2 or any(not isinstance(q, (int, np.integer)) or q < 0 for q in pair):
-            raise invalid("padding", given, "non-negative ints or (left, right) pairs")
-        out.append((int(pair[0]), int(pair[1])))
-    return tuple(out)
 
 
 class ConvLayer(Operator):
@@ -120,17 +86,11 @@ class ConvLayer(Operator):
         groups = int(groups)
         c_out, c_in_g = w.shape[:2]
         c_in = shape[0]
-        if c_in % groups or c_out % groups:
-            raise ConvopValueError(
-                f"groups={groups} must divide both C_in={c_in} and C_out={c_out}")
-        if c_in_g * groups != c_in:
-            raise ConvopValueError(
-                f"weight.shape[1] must be C_in/groups = {c_in}/{groups} = {c_in // groups}; "
-                f"got weight shape {w.shape}")
+        _validate.channel_groups(groups, c_in, w.shape)
         self.stride = _validate.int_tuple(stride, d, "stride")
         self.dilation = _validate.int_tuple(dilation, d, "dilation")
         kshape = w.shape[2:]
-        self.padding = _padding(padding, kshape, self.dilation, self.stride)
+        self.padding = _validate.padding_pairs(padding, kshape, self.dilation, self.stride)
         self.groups = groups
         self.boundary = _validate.boundary(boundary)
         requested = _validate.method(method, _layer_backends.METHODS)

@@ -12,6 +12,7 @@ from .. import _validate
 from .._errors import ConvopTypeError, ConvopValueError, invalid
 from . import _cost
 from ._fft import fft_conv
+from .._validate import channel_groups
 from ._padding import pad, pad_pairs
 
 __all__ = ["METHODS", "conv", "normalise_method", "plan_method", "validated"]
@@ -55,13 +56,7 @@ def _check(x: Any, weight: Any, bias: Any, groups: int) -> tuple[int, bool]:
             f"x and weight must have the same dtype; got {x.dtype} and {weight.dtype}")
     c_in = x.shape[-d - 1]
     c_out, c_in_g = weight.shape[:2]
-    if c_in % groups or c_out % groups:
-        raise ConvopValueError(
-            f"groups={groups} must divide both C_in={c_in} and C_out={c_out}")
-    if c_in_g * groups != c_in:
-        raise ConvopValueError(
-            f"weight.shape[1] must be C_in/groups = {c_in}/{groups} = {c_in // groups}; "
-            f"got weight shape {tuple(weight.shape)}")
+    channel_groups(groups, c_in, tuple(weight.shape))
     if bias is not None:
         if not isinstance(bias, torch.Tensor):
             raise ConvopTypeError(f"bias must be a torch.Tensor or None; got "
