@@ -121,8 +121,10 @@ def fft_slope(c: dict[str, tuple[float, float]], f: int) -> float:
     return _interp(f, FFT_F[0], c["fft"][1], FFT_F[1], c["fft_big"][1])
 
 
-#: time of torch.fft relative to scipy.fft for multi-axis transforms (measured)
-TORCH_FFT_GAIN = 0.6
+#: time of torch.fft relative to scipy.fft for multi-axis transforms of at least
+#: _fft_backends.TORCH_FFT_MIN samples, where convop hands them to torch (measured
+#: 0.37-0.65 from 256² to 512²; smaller transforms stay on scipy.fft)
+TORCH_FFT_GAIN = 0.45
 
 
 def costs(na: tuple[int, ...], nb: tuple[int, ...], batch: int,
@@ -144,7 +146,8 @@ def costs(na: tuple[int, ...], nb: tuple[int, ...], batch: int,
     o, s = c["gemm"]
     out["gemm"] = o + s * work * 1.5
     f = prod(_fast(p) for p in na)
-    fast_multi = nd >= 2 and torch and np.dtype(dtype).kind == "f"
+    from ._fft_backends import TORCH_FFT_MIN
+    fast_multi = nd >= 2 and torch and np.dtype(dtype).kind == "f" and f >= TORCH_FFT_MIN
     out["fft"] = c["fft"][0] + fft_slope(c, f * batch) * (2 * batch + 1) * _fft_units(f) * (
         TORCH_FFT_GAIN if fast_multi else 1.0)
     blocks = [oa_block(p, q) for p, q in zip(na, nb)]
