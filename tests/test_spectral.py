@@ -372,3 +372,11 @@ def test_auto_cholesky_certificate_brackets_exact_norm(seed, tol, few_candidates
     assert info["method"] == "cholesky-certificate"
     assert lo <= exact * (1 + 1e-13) and exact <= up
     assert (up - lo) <= tol * up * 1.01 + 1e-12
+
+
+def test_top_level_names():
+    assert convop.svdvals is spectral.svdvals
+    assert convop.opnorm is spectral.opnorm
+    assert convop.clip_singular_values is spectral.clip_singular_values
+    A = convop.Convolution(np.arange(9.0).reshape(3, 3), (4, 5), "same", boundary="periodic")
+    assert A.eigvals().shape == (4, 5)

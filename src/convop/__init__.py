@@ -21,9 +21,11 @@ from ._version import __version__
 from .convolution import Convolution
 from .functional import convolve, correlate
 from .layer import ConvLayer
+from .spectral import clip_singular_values, opnorm, svdvals
 
 __all__ = [
     "__version__", "convolve", "correlate", "choose_method", "Convolution", "ConvLayer",
-    "Operator", "dottest", "taylor_test", "checks", "parametric", "spectral",
+    "Operator", "dottest", "taylor_test", "svdvals", "opnorm", "clip_singular_values",
+    "checks", "parametric", "spectral",
     "ConvopError", "ConvopValueError", "ConvopTypeError",
 ]
