@@ -303,7 +303,7 @@ USE_TORCH_DIRECT = False
 TORCH_DIRECT_TAPS = 25
 #: ...and for at most this many output samples per signal: on larger images torch's
 #: single-channel conv was measured 1.4-6.7x *slower* than shift-and-add (512², 1024²)
-TORCH_DIRECT_MAX_OUT = 1 << 16
+TORCH_DIRECT_MAX_OUT = 80_000  # ~280², past the 256² full-mode outputs (258²)
 
 
 def as_torchable(arr: np.ndarray) -> np.ndarray:
