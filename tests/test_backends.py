@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 import convop
 from convop import _backends
+
 from helpers import BOUNDARIES, MODES, assert_close, random_array, reference_convolve
 
 METHODS = ("direct", "gemm", "fft", "overlap-add", "auto")

@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import convop
+
 from helpers import BOUNDARIES, MODES, assert_close, reference_convolve
 from structure_checks import check_tag
 

@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import convop
+
 from helpers import BOUNDARIES, MODES, assert_close, random_array, reference_convolve
 
 DTYPES = ("float64", "float32", "complex128", "complex64", "int32")

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import convop
+
 from helpers import assert_close
 from structure_checks import check_tag
 

@@ -8,13 +8,14 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from helpers import NUMPY_MODE, assert_close
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import convop
 import convop.torch as ct
 from convop.torch._fft import good_size
+
+from helpers import NUMPY_MODE, assert_close
 
 BOUNDARIES = ("zero", "periodic", "reflect", "symmetric", "replicate")
 NATIVE = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}

@@ -6,11 +6,12 @@ import copy
 import numpy as np
 import pytest
 import torch
-from helpers import NUMPY_MODE, assert_close
 from torch import nn
 
 import convop
 import convop.torch as ct
+
+from helpers import NUMPY_MODE, assert_close
 
 TORCH_MODES = ("zeros", "circular", "reflect", "replicate")
 LAYERS = {1: (nn.Conv1d, ct.Conv1d), 2: (nn.Conv2d, ct.Conv2d), 3: (nn.Conv3d, ct.Conv3d)}

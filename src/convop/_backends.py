@@ -29,8 +29,16 @@ import numpy as np
 
 from ._choose import plan
 from ._extension import AxisExtension
-from ._fft_backends import (WORKERS, _crop, _fft_padded, full_fft, full_oa, oa_block,  # noqa: F401
-                            valid_fft, workers)
+from ._fft_backends import (  # noqa: F401
+    WORKERS,
+    _crop,
+    _fft_padded,
+    full_fft,
+    full_oa,
+    oa_block,
+    valid_fft,
+    workers,
+)
 from ._validate import NUMPY_PAD_MODE
 
 #: methods a backend accepts (``auto`` resolved by the caller or here)

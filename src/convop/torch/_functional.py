@@ -10,9 +10,9 @@ import torch.nn.functional as F
 
 from .. import _validate
 from .._errors import ConvopTypeError, ConvopValueError, invalid
+from .._validate import channel_groups
 from . import _cost
 from ._fft import fft_conv
-from .._validate import channel_groups
 from ._padding import pad, pad_pairs
 
 __all__ = ["METHODS", "conv", "normalise_method", "plan_method", "validated"]
