@@ -353,7 +353,7 @@ def test_float32_layer_bracket_and_eigvals_dtype():
 @given(st.integers(0, 2**16), st.sampled_from([1e-3, 1e-6, 1e-9]), st.booleans())
 @settings(max_examples=25)
 def test_auto_cholesky_certificate_brackets_exact_norm(seed, tol, few_candidates):
-    import convop._spectral_gram as gram
+    import convop._spectral_cholesky as gram
     rng = np.random.default_rng(seed)
     d = int(rng.integers(1, 3))
     g = int(rng.integers(1, 3))

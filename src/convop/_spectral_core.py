@@ -28,6 +28,7 @@ import numpy as np
 
 from ._errors import ConvopTypeError
 from ._extension import AxisExtension, full_extensions
+from ._threads import run_parallel
 
 __all__ = ["Spec", "blocks", "embedding", "spec_of", "symbol", "symbol_parts"]
 
@@ -126,6 +127,8 @@ def symbol_parts(weight: np.ndarray, axes: list[tuple[np.ndarray, np.ndarray, in
     moved = np.moveaxis(w.reshape((cc,) + ks), 0, -1)           # (k1..kd, cc)
     re = np.ascontiguousarray(moved.real, dtype=np.float64)
     im = np.ascontiguousarray(moved.imag, dtype=np.float64) if np.iscomplexobj(w) else None
+    if len(axes) > 1 and prod(ks) <= _ONE_PRODUCT_TAPS:
+        return _symbol_one_product(re, im, axes, lead)
     done: list[int] = []
     for a, (f, o, n) in enumerate(axes):
         ph = _phase(f, o, n)                                        # (k_a, F_a)
@@ -144,6 +147,40 @@ def symbol_parts(weight: np.ndarray, axes: list[tuple[np.ndarray, np.ndarray, in
         im = np.zeros_like(re)
     out = tuple(done) + tuple(lead)
     return re.reshape(out), im.reshape(out)
+
+
+_ONE_PRODUCT_TAPS = 64
+
+
+def phase_matrix(axes: list[tuple[np.ndarray, np.ndarray, int]]) -> np.ndarray:
+    """``(F, T)`` complex: ``Π_a exp(2πi f_a·o_a[t_a]/n_a)``, frequencies and taps in
+    C order over the axes (the Kronecker product of the per-axis phases)."""
+    p = np.ones((1, 1), dtype=np.complex128)
+    for f, o, n in axes:
+        ph = _phase(f, o, n).T                                      # (F_a, k_a)
+        p = (p[:, None, :, None] * ph[None, :, None, :]).reshape(
+            p.shape[0] * ph.shape[0], p.shape[1] * ph.shape[1])
+    return p
+
+
+def _symbol_one_product(re: np.ndarray, im: np.ndarray | None,
+                        axes: list[tuple[np.ndarray, np.ndarray, int]],
+                        lead: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`symbol_parts` for few taps: one ``(F, T) @ (T, R)`` product per part.
+
+    The separable route writes a full-size temporary per axis; with a handful of taps
+    the whole multi-axis DFT is cheaper as a single (memory-bound) product.
+    """
+    p = phase_matrix(axes)
+    c, s = np.ascontiguousarray(p.real), np.ascontiguousarray(p.imag)
+    r2 = re.reshape(p.shape[1], -1)
+    out_re, out_im = run_parallel(lambda: c @ r2, lambda: s @ r2)
+    if im is not None:
+        i2 = im.reshape(p.shape[1], -1)
+        out_re -= s @ i2
+        out_im += c @ i2
+    shape = tuple(f.size for f, _, _ in axes) + tuple(lead)
+    return out_re.reshape(shape), out_im.reshape(shape)
 
 
 def symbol(weight: np.ndarray, axes: list[tuple[np.ndarray, np.ndarray, int]]) -> np.ndarray:

@@ -24,84 +24,18 @@ from typing import Any
 
 import numpy as np
 
-from ._spectral_core import Spec, blocks, symbol_parts
+from ._spectral_core import Spec, symbol_parts
+from ._spectral_stack import GramStack
+from ._threads import map_slices
 
 U64 = 2.0 ** -53
-_RAYLEIGH_COUNT = 16
+U32 = 2.0 ** -24
+_SCREEN_UNTIL = 32   # float32 Gram steps while more frequencies than this compete
+_SCREEN_STEPS = 6
+_SCREEN_CHUNK = 64    # frequencies per fused chunk (1 MB per iterate part)
+_RAYLEIGH_COUNT = 4   # candidate frequencies given an eigendecomposition at the start
+_RAYLEIGH_STEP = 2    # ... and after every Gram step (the largest upper bounds)
 _BLOCK_FROM = 2      # Gram step from which the deflated bound is worth its matvecs
-
-
-# -- per-frequency Gram matrices ------------------------------------------------------------
-def _fine_freqs(n: int, s: int, eta: np.ndarray) -> np.ndarray:
-    return (np.arange(s)[:, None] * (n // s) + eta[None, :]).ravel()
-
-
-def gram_blocks(spec: Spec, offsets: tuple[int, ...], grid: tuple[int, ...],
-                half: bool) -> tuple[np.ndarray, np.ndarray, float]:
-    """``(Re G, Im G, eps0)``: per output frequency and group the smaller Gram matrix of
-    the block ``M(η)`` (``(F, q, q)``, Hermitian PSD) and a bound on ``‖G − G_exact‖₂``.
-
-    For small kernels ``M Mᴴ`` is formed without the blocks, as the DFT of the
-    spatial autocorrelation ``K[δ] = Σ_{c,j} w[:, c, j] w[:, c, j−δ]ᴴ`` averaged over the
-    ``S`` aliases: ``(1/S) Σ_t Â(ω_t)Â(ω_t)ᴴ`` — (2k−1)^d taps instead of ``F`` products.
-    """
-    w = np.asarray(spec.weight)
-    g = spec.groups
-    co, cig = w.shape[:2]
-    cog = co // g
-    ks = spec.kshape
-    kt = prod(ks)
-    ssum = prod(spec.stride)
-    d = len(grid)
-    nfine = prod(grid)
-    wabs = float(np.abs(w).sum(axis=tuple(range(2, w.ndim))).__pow__(2).sum()) if w.size else 0.0
-    # ‖|W||W|ᴴ‖_F-type bound on the accumulated products; generous constant
-    length = cig * kt + prod(2 * k - 1 for k in ks) + 64
-    eps0 = 8.0 * length * U64 * kt * max(wabs, 0.0)
-    use_in = ssum == 1 and cig < cog           # Aᴴ A is smaller (stride 1 only)
-    spatial = kt * kt <= max(nfine, 1) and (ssum == 1 or cog <= ssum * cig)
-    if not spatial:
-        b = blocks(spec, offsets, grid, half=half)            # (E, g, p, q)
-        b = b.reshape((-1,) + b.shape[2:])
-        if b.shape[1] <= b.shape[2]:
-            gm = b @ np.conj(np.swapaxes(b, -1, -2))
-        else:
-            gm = np.conj(np.swapaxes(b, -1, -2)) @ b
-        return np.ascontiguousarray(gm.real), np.ascontiguousarray(gm.imag), eps0
-    # taps as rows: (g, cog, cig, kt) -> per group (cog*kt, cig)
-    wg = w.reshape((g, cog, cig, kt))
-    if use_in:
-        # transpose layer V[c, o, j] = conj(W[o, c, j]) at frequency −ω
-        wg = np.conj(np.swapaxes(wg, 1, 2))
-        p, r = cig, cog
-    else:
-        p, r = cog, cig
-    rows = np.ascontiguousarray(np.swapaxes(wg, 2, 3)).reshape(g, p * kt, r)
-    mm = rows @ np.conj(np.swapaxes(rows, -1, -2))            # (g, p*kt, p*kt)
-    mm = mm.reshape(g, p, kt, p, kt)
-    # K[δ] with δ = j − j' per axis in [-(k−1), k−1]
-    kk = np.zeros((g, p, p) + tuple(2 * k - 1 for k in ks), dtype=mm.dtype)
-    taps = np.array(np.unravel_index(np.arange(kt), ks)).T if kt else np.zeros((0, d), int)
-    for a in range(kt):
-        for b2 in range(kt):
-            delta = tuple(int(x) for x in taps[a] - taps[b2] + np.array(ks) - 1)
-            kk[(slice(None), slice(None), slice(None)) + delta] += mm[:, :, a, :, b2]
-    kk = kk.reshape((g * p, p) + kk.shape[3:])
-    axes = []
-    shape_e = []
-    for a, (n, s, dl, k) in enumerate(zip(grid, spec.stride, spec.dilation, ks)):
-        eta = np.arange((n // s) // 2 + 1 if (half and a == d - 1) else n // s)
-        f = _fine_freqs(n, s, eta)
-        if use_in:
-            f = (-f) % n
-        axes.append((f, dl * (np.arange(2 * k - 1) - (k - 1)), n))
-        shape_e += [s, eta.size]
-    hr, hi = symbol_parts(kk, axes)                            # (s1*e1.., g*p, p)
-    shp = tuple(shape_e) + (g, p, p)
-    if ssum > 1:                                               # alias average
-        ax = tuple(2 * a for a in range(d))
-        hr, hi = hr.reshape(shp).mean(axis=ax), hi.reshape(shp).mean(axis=ax)
-    return hr.reshape((-1, p, p)), hi.reshape((-1, p, p)), eps0
 
 
 # -- Gram iteration with pruning ------------------------------------------------------------
@@ -153,64 +87,117 @@ def _block_bound(x: np.ndarray, y: np.ndarray, fro: np.ndarray, q: int,
     return np.maximum(lam, eps_mm) + eps_mm
 
 
+def _sumsq(x: np.ndarray) -> np.ndarray:
+    """Row sums of squares of a stack, as float64 (BLAS dot products per matrix)."""
+    r = x.reshape(x.shape[0], -1)
+    return np.matmul(r[:, None, :], r[:, :, None])[:, 0, 0].astype(np.float64)
+
+
 def _fro(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    f = x.shape[0]
-    xr, yr = x.reshape(f, -1), y.reshape(f, -1)
-    return np.sqrt(np.einsum("fi,fi->f", xr, xr) + np.einsum("fi,fi->f", yr, yr))
+    """Upper bound of ``‖X + iY‖_F`` per matrix: the computed sum of ``n`` squares is
+    within ``γ_n`` (relative) of the exact one, all terms being non-negative."""
+    n = 2 * x[0].size if x.shape[0] else 0
+    u = float(np.finfo(x.dtype).eps) / 2
+    return np.sqrt((_sumsq(x) + _sumsq(y)) * (1.0 + 2.0 * n * u))
 
 
-def _gram_step(x: np.ndarray, y: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``NᴴN`` for ``N = (X + iY)/r`` in real BLAS: ``(XᵀX + YᵀY + i(XᵀY − YᵀX))/r²``.
+def _gram_step(x: np.ndarray, y: np.ndarray, r: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``NᴴN`` for ``N = (X + iY)/r`` in real BLAS: ``(XᵀX + YᵀY + i(XᵀY − YᵀX))/r²``,
+    and (bounds of) the Frobenius norms of the result.
 
-    Four real products on transposed views (no copies); σ₁(NᴴN) = σ₁(N)² holds for any
+    Three real products on transposed views (``YᵀX = (XᵀY)ᵀ``, no copies of the
+    inputs); σ₁(NᴴN) = σ₁(N)² holds for any
     N, so the iterates need not be exactly Hermitian. The scale is applied to the
-    result (one pass) — entries stay below ``r²`` so nothing overflows.
+    result (one pass) — entries stay below ``r²`` so nothing overflows. The stack is
+    split over the worker threads.
     """
-    xt, yt = np.swapaxes(x, -1, -2), np.swapaxes(y, -1, -2)
-    re = np.matmul(xt, x)
-    tmp = np.matmul(yt, y)
-    re += tmp
-    im = np.matmul(xt, y)
-    np.matmul(yt, x, out=tmp)
-    im -= tmp
-    scale = (1.0 / (r * r))[:, None, None]
-    re *= scale
-    im *= scale
-    return re, im
+    re, im = np.empty_like(x), np.empty_like(y)
+    fro = np.empty(x.shape[0])
+
+    def part(s: slice) -> None:
+        xs, ys = x[s], y[s]
+        xt, yt = np.swapaxes(xs, -1, -2), np.swapaxes(ys, -1, -2)
+        out_re, out_im = re[s], im[s]
+        tmp = np.matmul(xt, ys)
+        np.subtract(tmp, np.swapaxes(tmp, -1, -2), out=out_im)   # YᵀX = (XᵀY)ᵀ
+        np.matmul(xt, xs, out=out_re)
+        np.matmul(yt, ys, out=tmp)
+        out_re += tmp
+        scale = (1.0 / (r[s] * r[s])).astype(x.dtype)[:, None, None]
+        out_re *= scale
+        out_im *= scale
+        fro[s] = _fro(out_re, out_im)
+
+    map_slices(part, x.shape[0])
+    return re, im, fro
 
 
-def gram_bracket(g_re: np.ndarray, g_im: np.ndarray, eps0: float, *, tol: float,
+def _step_bound(xt: np.ndarray, yt: np.ndarray, fro: np.ndarray, rs: list[np.ndarray],
+                it: int, eps: np.ndarray | float, u: float) -> np.ndarray:
+    """Certified upper bound of ``σ₁`` per frequency after ``it`` Gram steps done in a
+    precision with unit roundoff ``u`` (``eps`` bounds the error of the start; ``fro``
+    bounds ``‖G_it‖_F``)."""
+    q = xt.shape[-1]
+    top = fro
+    if it >= _BLOCK_FROM:
+        top = np.minimum(top, _block_bound(xt, yt, fro, q, u))
+    b0 = _recursion(rs, top, q, u)
+    return np.sqrt(b0 + eps) * (1.0 + 2.0 * u)
+
+
+def _screen(stack: GramStack, eps: float, steps: int
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray], np.ndarray]:
+    """The first ``steps`` float32 Gram steps on every frequency, fused per chunk.
+
+    Each worker thread forms a few frequencies of ``G0`` (in float32, from the stack),
+    runs all steps on them while they sit in cache and evaluates their bounds, so
+    the full stack crosses memory once. Returns the iterates, their Frobenius bounds,
+    the scales ``r_t`` and the certified upper bounds of σ₁.
+    """
+    nf, q = stack.count, stack.q
+    xs = np.empty((nf, q, q), dtype=np.float32)
+    ys = np.empty((nf, q, q), dtype=np.float32)
+    fro, bound = np.empty(nf), np.empty(nf)
+    rs = [np.empty(nf) for _ in range(steps)]
+
+    def part(share: slice) -> None:
+        for a in range(share.start, share.stop, _SCREEN_CHUNK):
+            s = slice(a, min(a + _SCREEN_CHUNK, share.stop))
+            x, y = stack.parts(s, np.float32)
+            f = _fro(x, y)
+            scales = []
+            for t in range(steps):
+                r = np.where(f > 0, f, 1.0)
+                x, y, f = _gram_step(x, y, r)
+                scales.append(r)
+                rs[t][s] = r
+            xs[s], ys[s], fro[s] = x, y, f
+            bound[s] = _step_bound(x, y, f, scales, steps, eps, U32)
+
+    map_slices(part, nf)
+    return xs, ys, fro, rs, bound
+
+
+def gram_bracket(stack: GramStack, *, tol: float,
                  max_iter: int) -> tuple[float, float, int, dict[str, Any]]:
     """Certified ``(lower, upper)`` of ``max_f √λ_max(G0[f])`` by pruned Gram iteration.
 
     Lower bounds are Rayleigh quotients ``xᴴ G0 x / xᴴx − (ε0 + rounding)`` (valid for
     any x); upper bounds come from :func:`_recursion`. Frequencies whose upper bound
     falls below the best lower bound are dropped, so late iterations run on a few
-    frequencies only. Iterates are kept as (real, imaginary) pairs.
+    frequencies only. While many frequencies are left the steps run in float32
+    (screening: their bounds are certified with float32's roundoff, ~1e-5 relative,
+    ample to drop every frequency that is not within that of the top); the survivors
+    then restart from ``G0`` in float64 for the final bracket. Iterates are kept as
+    (real, imaginary) pairs; σ₁(NᴴN) = σ₁(N)² for any N, so ``G0`` is used as formed
+    (nearly Hermitian) and only the Rayleigh quotients take its Hermitian part.
     """
-    nf, q, _ = g_re.shape
-    x0 = g_re + np.swapaxes(g_re, -1, -2)
-    x0 *= 0.5
-    y0 = g_im - np.swapaxes(g_im, -1, -2)
-    y0 *= 0.5
-    eps0 = 2.0 * eps0                                   # symmetrisation
-    fro0 = _fro(x0, y0)
+    nf, q = stack.count, stack.q
+    eps0 = 2.0 * stack.eps0                             # generous
     ropad = 4.0 * (q + 2) * U64
-
-    def rayleigh(idx: np.ndarray, vec: np.ndarray) -> np.ndarray:
-        # vᴴ G v for G = X + iY (X sym., Y antisym.), v = a + ib: aᵀXa + bᵀXb − 2aᵀYb
-        a, b = vec.real, vec.imag
-        xa, xb, yb = x0[idx] @ a, x0[idx] @ b, y0[idx] @ b
-        num = (np.einsum("fio,fio->f", a, xa) + np.einsum("fio,fio->f", b, xb)
-               - 2.0 * np.einsum("fio,fio->f", a, yb))
-        den = np.einsum("fio,fio->f", a, a) + np.einsum("fio,fio->f", b, b)
-        lam = num / np.maximum(den, 1e-300) - eps0 - ropad * fro0[idx]
-        return np.sqrt(np.maximum(lam, 0.0))
-
-    # basis vectors: the largest diagonal entry is a Rayleigh quotient
-    diag = np.einsum("fii->fi", x0) if nf else np.zeros((0, q))
-    lower_f = np.sqrt(np.maximum(diag.max(axis=1) - eps0 - ropad * fro0, 0.0)) \
-        if nf else np.zeros(0)
+    lower_f = np.zeros(nf)
+    upper_f = np.full(nf, np.inf)
     done = np.zeros(nf, dtype=bool)
 
     def refine(sel: np.ndarray) -> None:
@@ -218,46 +205,98 @@ def gram_bracket(g_re: np.ndarray, g_im: np.ndarray, eps0: float, *, tol: float,
         # quotients of G_0: near-exact lower bounds, so pruning starts early
         sel = sel[~done[sel]]
         if sel.size:
-            _, vecs = np.linalg.eigh(x0[sel] + 1j * y0[sel])
-            lower_f[sel] = np.maximum(lower_f[sel], rayleigh(sel, vecs[:, :, -1:]))
             done[sel] = True
+            lower_f[sel] = np.sqrt(np.maximum(top_rayleigh(stack, sel, eps0), 0.0))
 
     if nf:
-        refine(np.argsort(fro0)[-_RAYLEIGH_COUNT:])
+        diag = stack.diagonals().max(axis=1)
+        lower_f[:] = np.sqrt(np.maximum(diag - 2.0 * eps0 - ropad * np.abs(diag) * q, 0.0))
+        refine(np.argsort(stack.fro_estimate())[-_RAYLEIGH_COUNT:])
     lower = float(lower_f.max()) if nf else 0.0
-    upper_f = np.sqrt(fro0 * (1.0 + 4.0 * q * U64) + eps0)
-    active = np.flatnonzero(upper_f >= lower)
-    xt, yt = x0[active], y0[active]
-    rs: list[np.ndarray] = []
-    it = 0
-    history = []
-    while True:
-        upper = float(max(upper_f[active].max() if active.size else 0.0, lower))
-        history.append((it, int(active.size), lower, upper))
-        stalled = len(history) > 3 and history[-4][2:] == history[-1][2:]
-        if upper - lower <= tol * upper or it >= max_iter or active.size == 0 or stalled:
-            break
-        r = _fro(xt, yt)
-        r = np.where(r > 0, r, 1.0)
-        xt, yt = _gram_step(xt, yt, r)
-        rs.append(r)
-        it += 1
-        fro = _fro(xt, yt)
-        top = fro * (1.0 + 4.0 * q * U64)
-        if it >= _BLOCK_FROM:
-            top = np.minimum(top, _block_bound(xt, yt, fro, q, U64))
-        b0 = _recursion(rs, top, q, U64)
-        new_up = np.sqrt(b0 + eps0) * (1.0 + 2.0 * U64)
-        upper_f[active] = np.minimum(upper_f[active], new_up)
-        refine(active[np.argsort(upper_f[active])[-_RAYLEIGH_COUNT:]])
+    active = np.arange(nf)
+    history: list[tuple[int, int, float, float]] = []
+
+    def prune(*stacks: Any) -> list[Any]:
+        nonlocal active, lower
+        finite = active[np.isfinite(upper_f[active])]
+        refine(finite[np.argsort(upper_f[finite])[-_RAYLEIGH_STEP:]])
         lower = float(lower_f.max())
         keep = upper_f[active] >= lower
-        if not keep.all():
-            active = active[keep]
-            xt, yt = xt[keep], yt[keep]
-            rs = [rr[keep] for rr in rs]
+        if keep.all():
+            return list(stacks)
+        active = active[keep]
+        return [[s[keep] for s in st] if isinstance(st, list) else st[keep] for st in stacks]
+
+    def record(step: int) -> float:
+        upper = float(max(upper_f[active].max() if active.size else 0.0, lower))
+        history.append((step, int(active.size), lower, upper))
+        return upper
+
+    # float32 screening while many frequencies compete
+    screened = 0
+    if nf > _SCREEN_UNTIL and max_iter > 1:
+        eps = stack.error(np.float32) * 2.0
+        xt, yt, fro, rs, bound = _screen(stack, eps, _BLOCK_FROM)
+        screened = _BLOCK_FROM
+        upper_f[:] = np.minimum(upper_f, bound)
+        xt, yt, fro, rs = prune(xt, yt, fro, rs)
+        record(screened)
+        while active.size > _SCREEN_UNTIL and screened < _SCREEN_STEPS:
+            r = np.where(fro > 0, fro, 1.0)
+            xt, yt, fro = _gram_step(xt, yt, r)
+            rs.append(r)
+            screened += 1
+            upper_f[active] = np.minimum(upper_f[active],
+                                         _step_bound(xt, yt, fro, rs, screened, eps, U32))
+            before = active.size
+            xt, yt, fro, rs = prune(xt, yt, fro, rs)
+            record(screened)
+            if active.size == before and screened >= _BLOCK_FROM:
+                break                                   # float32 cannot separate them
+        del xt, yt
+    # float64 Gram iteration on the survivors
+    xt, yt = stack.parts(active)
+    fro = _fro(xt, yt)
+    upper_f[active] = np.minimum(upper_f[active], np.sqrt(fro + eps0))
+    rs = []
+    it = 0
+    start = len(history)
+    while True:
+        upper = record(screened + it)
+        # no progress in three float64 steps (the float32 bounds count as none)
+        stalled = len(history) - start > 3 and history[-4][2:] == history[-1][2:]
+        if upper - lower <= tol * upper or it >= max_iter or active.size == 0 or stalled:
+            break
+        r = np.where(fro > 0, fro, 1.0)
+        xt, yt, fro = _gram_step(xt, yt, r)
+        rs.append(r)
+        it += 1
+        upper_f[active] = np.minimum(upper_f[active],
+                                     _step_bound(xt, yt, fro, rs, it, eps0, U64))
+        xt, yt, fro, rs = prune(xt, yt, fro, rs)
     best = int(np.argmax(lower_f)) if nf else 0
-    return lower, upper, it, {"history": history, "best_frequency": best}
+    return lower, upper, it, {"history": history, "best_frequency": best,
+                              "float32_steps": screened}
+
+
+def top_rayleigh(stack: GramStack, sel: np.ndarray, eps0: float) -> np.ndarray:
+    """Certified lower bounds of ``λ_max(G_exact[f])``, ``f`` in ``sel``: Rayleigh
+    quotients of the top LAPACK eigenvectors of the Hermitian part of the computed
+    ``G[f]``, minus ``eps0`` (its distance to the exact G) and their rounding."""
+    re, im = stack.parts(sel)
+    g = np.empty(re.shape, dtype=np.complex128)
+    np.add(re, np.swapaxes(re, -1, -2), out=g.real)
+    np.subtract(im, np.swapaxes(im, -1, -2), out=g.imag)
+    g *= 0.5
+    _, vecs = np.linalg.eigh(g)
+    v = vecs[:, :, -1]
+    gv = np.einsum("fij,fj->fi", g, v)
+    num = np.einsum("fi,fi->f", v.conj(), gv).real
+    den = np.einsum("fi,fi->f", v.conj(), v).real
+    fro = np.sqrt(np.einsum("fij,fij->f", g.real, g.real)
+                  + np.einsum("fij,fij->f", g.imag, g.imag))
+    q = g.shape[-1]
+    return num / np.maximum(den, 1e-300) - eps0 - 4.0 * (q + 2) * U64 * fro
 
 
 # -- iterative lower bounds on any operator -------------------------------------------------
@@ -384,138 +423,3 @@ def lanczos_lower(op: Any, spec: Spec | None, *, tol: float, max_iter: int,
     except spla.ArpackError:                   # e.g. AᴴA v0 = 0 (a zero operator)
         return power_lower(op, spec, tol=tol, max_iter=max_iter, rng=rng)
     return _certify(op, x, spec), count[0]
-
-
-# -- certificate by Cholesky ----------------------------------------------------------------
-_CANDIDATES = 8
-_LANCZOS_STEPS = 10
-
-
-def _lanczos_top(g: np.ndarray, k: int) -> np.ndarray:
-    """Batched Lanczos (full reorthogonalisation): top Ritz vector of every ``g[f]``.
-
-    Ranks the frequencies far better than power steps at the same number of
-    matrix-vector products (Chebyshev-accelerated convergence).
-    """
-    nf, q, _ = g.shape
-    cn = np.einsum("fij,fij->fj", g.conj(), g).real
-    v = g[np.arange(nf), :, np.argmax(cn, axis=1)]
-    v = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-300)
-    basis = np.zeros((nf, q, k), dtype=g.dtype)
-    alpha = np.zeros((nf, k))
-    beta = np.zeros((nf, k))
-    steps = k
-    for j in range(k):
-        basis[:, :, j] = v
-        w = np.einsum("fij,fj->fi", g, v)
-        alpha[:, j] = np.einsum("fi,fi->f", v.conj(), w).real
-        b = basis[:, :, :j + 1]
-        w -= np.matmul(b, np.matmul(np.conj(np.swapaxes(b, 1, 2)), w[:, :, None]))[:, :, 0]
-        nrm = np.linalg.norm(w, axis=1)
-        beta[:, j] = nrm
-        if j + 1 < k and not np.any(nrm > 1e-12 * np.maximum(np.abs(alpha[:, j]), 1e-300)):
-            steps = j + 1
-            break
-        v = w / np.where(nrm > 0, nrm, 1.0)[:, None]
-    t = np.zeros((nf, steps, steps))
-    idx = np.arange(steps)
-    t[:, idx, idx] = alpha[:, :steps]
-    t[:, idx[:-1], idx[1:]] = beta[:, :steps - 1]
-    t[:, idx[1:], idx[:-1]] = beta[:, :steps - 1]
-    _, y = np.linalg.eigh(t)
-    return np.matmul(basis[:, :, :steps], y[:, :, -1:].astype(g.dtype))[:, :, 0]
-
-
-def _hermitian(g_re: np.ndarray, g_im: np.ndarray) -> np.ndarray:
-    """The Hermitian part of ``g_re + i g_im`` as one complex array (few temporaries)."""
-    g = np.empty(g_re.shape, dtype=np.result_type(g_re.dtype, np.complex64))
-    np.add(g_re, np.swapaxes(g_re, -1, -2), out=g.real)
-    np.subtract(g_im, np.swapaxes(g_im, -1, -2), out=g.imag)
-    g *= 0.5
-    return g
-
-
-def _rayleigh_lower(g: np.ndarray, vec: np.ndarray, eps0: float) -> np.ndarray:
-    """Certified lower bounds of λ_max(G_exact[f]) from vectors ``vec`` (F, q)."""
-    gv = np.einsum("fij,fj->fi", g, vec)
-    num = np.einsum("fi,fi->f", vec.conj(), gv).real
-    den = np.einsum("fi,fi->f", vec.conj(), vec).real
-    fro = np.sqrt(np.einsum("fij,fij->f", g.real, g.real) + np.einsum("fij,fij->f", g.imag,
-                                                                     g.imag))
-    q = g.shape[-1]
-    return num / np.maximum(den, 1e-300) - eps0 - 4.0 * (q + 2) * U64 * fro
-
-
-def _not_definite(h: np.ndarray) -> np.ndarray:
-    """Indices f where the Cholesky factorisation of ``h[f]`` fails (recursive halving:
-    one batched call when all succeed)."""
-    try:
-        np.linalg.cholesky(h)
-        return np.zeros(0, dtype=int)
-    except np.linalg.LinAlgError:
-        if h.shape[0] == 1:
-            return np.zeros(1, dtype=int)
-    mid = h.shape[0] // 2
-    return np.concatenate([_not_definite(h[:mid]), mid + _not_definite(h[mid:])])
-
-
-def cholesky_bracket(g_re: np.ndarray, g_im: np.ndarray, eps0: float, *, tol: float,
-                     max_rounds: int = 12) -> tuple[float, float, dict[str, Any]] | None:
-    """Certified ``(lower, upper)`` of ``max_f √λ_max(G[f])`` by a Cholesky certificate.
-
-    Lower: a few batched power steps rank the frequencies; LAPACK eigenvectors of the
-    best candidates give Rayleigh quotients (valid lower bounds for any vector).
-    Upper: with ``c = (lower·(1 + tol/2))²``, a successful Cholesky factorisation of
-    ``c I − G[f]`` for every f proves ``λ_max(G[f]) ≤ c`` up to rounding: the computed
-    factor satisfies ``RᴴR = H + ΔH`` with ``|ΔH| ≤ γ |Rᴴ||R|`` (Higham, *Accuracy and
-    Stability of Numerical Algorithms*, Thm 10.3), so ``λ_min(H) ≥ −γ tr(H)``; the
-    returned bound adds that, the rounding of forming H and the error ``eps0`` of G.
-    Frequencies where the factorisation fails hold a larger eigenvalue: their
-    eigenvectors raise the lower bound and the certificate is tried again. One
-    factorisation costs about a sixth of a Gram step. Returns ``None`` if the
-    certificate has not closed after ``max_rounds`` (the caller falls back to Gram).
-    """
-    g = _hermitian(g_re, g_im)
-    nf, q, _ = g.shape
-    if nf == 0 or (eps0 == 0.0 and not np.any(g)):
-        return 0.0, 0.0, {"frequencies": nf, "best_frequency": 0}
-    eps0 = 2.0 * eps0
-    v = _lanczos_top(g, min(_LANCZOS_STEPS, q))
-    est = _rayleigh_lower(g, v, eps0)
-    best = [max(float(est.max()), 0.0), int(np.argmax(est))]
-    checked = np.zeros(nf, dtype=bool)
-
-    def refine(sel: np.ndarray) -> None:
-        sel = sel[~checked[sel]]
-        if sel.size:
-            checked[sel] = True
-            _, vecs = np.linalg.eigh(g[sel])
-            lam = _rayleigh_lower(g[sel], vecs[:, :, -1], eps0)
-            if lam.max() > best[0]:
-                best[:] = [float(lam.max()), int(sel[np.argmax(lam)])]
-
-    refine(np.argsort(est)[-_CANDIDATES:])
-    gamma = 8.0 * (q + 2) * U64
-    diag_g = float(np.max(np.abs(np.einsum("fii->fi", g).real)))
-    idx = np.arange(q)
-    widen = 1.0
-    for rounds in range(1, max_rounds + 1):
-        lower = float(np.sqrt(best[0]))
-        c = (lower * (1.0 + 0.5 * tol * widen)) ** 2
-        if c <= 0.0:
-            c = diag_g * (1.0 + tol) + np.finfo(float).tiny
-        h = -g
-        h[:, idx, idx] += c
-        bad = _not_definite(h)
-        if bad.size == 0:
-            trace_h = float(np.max(np.einsum("fii->f", h).real))
-            lam_up = (c + gamma * abs(trace_h) * (1.0 + gamma) + 2.0 * U64 * (c + diag_g)
-                      + eps0)
-            upper = float(np.sqrt(lam_up) * (1.0 + 2.0 * U64))
-            return lower, upper, {"frequencies": nf, "certificate_rounds": rounds,
-                                  "eigh_frequencies": int(checked.sum()),
-                                  "best_frequency": best[1]}
-        if checked[bad].all():
-            widen *= 4.0  # c sits inside the rounding margin of known frequencies
-        refine(bad)
-    return None

@@ -31,8 +31,10 @@ from typing import Any
 
 import numpy as np
 
+from . import _spectral_cholesky as _chol
 from . import _spectral_core as _core
 from . import _spectral_gram as _gram
+from . import _spectral_stack as _stack
 from ._errors import ConvopTypeError, ConvopValueError, invalid
 from ._threads import one_blas_thread
 
@@ -218,13 +220,13 @@ def _check_pos(name: str, value: Any, integer: bool) -> Any:
     return int(value) if integer else float(value)
 
 
-def _bracket(g_re: np.ndarray, g_im: np.ndarray, eps0: float, tol: float, max_iter: int,
+def _bracket(stack: _stack.GramStack, tol: float, max_iter: int,
              how: str) -> tuple[float, float, dict]:
     if how == "cholesky":
-        out = _gram.cholesky_bracket(g_re, g_im, eps0, tol=tol)
+        out = _chol.cholesky_bracket(stack, tol=tol)
         if out is not None:
             return out
-    lo, up, it, info = _gram.gram_bracket(g_re, g_im, eps0, tol=tol, max_iter=max_iter)
+    lo, up, it, info = _gram.gram_bracket(stack, tol=tol, max_iter=max_iter)
     info["iterations"] = it
     return lo, up, info
 
@@ -233,10 +235,9 @@ def _gram_periodic(spec: _core.Spec, tol: float, max_iter: int,
                    how: str = "gram") -> tuple[float, float, dict]:
     offs = spec.periodic_offsets()
     assert offs is not None
-    half = np.isrealobj(spec.weight)
-    g_re, g_im, eps0 = _gram.gram_blocks(spec, offs, spec.n, half)
-    lo, up, info = _bracket(g_re, g_im, eps0, tol, max_iter, how)
-    info.update(frequencies=g_re.shape[0])
+    stack = _stack.gram_stack(spec, offs, spec.n, np.isrealobj(spec.weight))
+    lo, up, info = _bracket(stack, tol, max_iter, how)
+    info.update(frequencies=stack.count)
     return lo, up, info
 
 
@@ -244,14 +245,10 @@ def _gram_embedded(spec: _core.Spec, tol: float, max_iter: int,
                    how: str = "gram") -> tuple[float, dict]:
     grid, enorm = _core.embedding(spec)
     half = np.isrealobj(spec.weight)
-    g_re, g_im, eps0 = _gram.gram_blocks(spec, (0,) * len(grid), grid, half)
-    if how == "cholesky":
-        # the top frequency's eigenvector seeds the lower bound (as Gram's best frequency)
-        _, up, info = _gram.cholesky_bracket(g_re, g_im, eps0, tol=tol)
-    else:
-        _, up, it, info = _gram.gram_bracket(g_re, g_im, eps0, tol=tol, max_iter=max_iter)
-        info["iterations"] = it
-    info.update(frequencies=g_re.shape[0], grid=grid, extension_norm=enorm)
+    stack = _stack.gram_stack(spec, (0,) * len(grid), grid, half)
+    # the top frequency's eigenvector seeds the lower bound (as Gram's best frequency)
+    _, up, info = _bracket(stack, tol, max_iter, how)
+    info.update(frequencies=stack.count, grid=grid, extension_norm=enorm)
     info["start"] = _gram.top_input_vector(spec, grid, half, info.pop("best_frequency"),
                                            real=np.isrealobj(spec.weight))
     return up * enorm * (1.0 + 4 * _gram.U64), info
