@@ -112,13 +112,13 @@ def bench_opnorm(quick: bool) -> list[dict]:
                          "time_s": t_nv, "lower": None, "upper": nv})
         else:
             exact = None
-        for method, kw in [("gram", {"tol": 1e-6}), ("gram", {"tol": 1e-3}),
-                           ("power", {"tol": 1e-6, "max_iter": 100})]:
+        for method, kw in [("auto", {"tol": 1e-6}), ("gram", {"tol": 1e-6}),
+                           ("gram", {"tol": 1e-3}), ("power", {"tol": 1e-6, "max_iter": 100})]:
             if quick and method == "power" and boundary == "zero":
                 continue
             t, br = median_time(
                 lambda op=op, method=method, kw=kw: spectral.opnorm(op, method=method, rng=0, **kw),
-                                3 if boundary == "zero" else 7)
+                                3 if boundary == "zero" else 15)
             rows.append({"case": boundary, "method": f"{method} tol={kw['tol']:g}",
                          "time_s": t, "lower": br[0], "upper": br[1]})
         for r in rows:

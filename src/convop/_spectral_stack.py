@@ -135,10 +135,12 @@ class GramStack:
             re, im = self._planes
             return np.sqrt(np.einsum("fij,fij->f", re, re) + np.einsum("fij,fij->f", im, im))
         g, q = self.groups, self.q
-        k = self._taps.reshape(-1, g, q * q)
-        inner = np.einsum("tgx,sgx->gts", k.conj(), k)          # ⟨K_t, K_s⟩ per group
+        k = np.swapaxes(self._taps.reshape(-1, g, q * q), 0, 1)     # (g, T, q²)
+        inner = k.conj() @ np.swapaxes(k, 1, 2)                      # ⟨K_t, K_s⟩ per group
         p = self._phases
-        sq = np.einsum("ft,gts,fs->fg", p.conj(), inner, p).real
+        # ‖Σ_t P_t K_t‖_F² = Σ_{t,s} conj(P_t) ⟨K_t, K_s⟩ P_s
+        sq = np.stack([np.sum(p.conj() * (p @ inner[i].T), axis=1).real for i in range(g)],
+                      axis=1)
         return np.sqrt(np.maximum(sq, 0.0)).reshape(-1)
 
 
