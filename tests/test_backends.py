@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import convop
-from convop import _backends
+from convop import _backends, _torch_direct
 
 from helpers import BOUNDARIES, MODES, assert_close, random_array, reference_convolve
 
@@ -94,7 +94,7 @@ def test_integers_exact(method):
 
 def test_torch_direct_engine_matches(monkeypatch):
     pytest.importorskip("torch")
-    monkeypatch.setattr(_backends, "USE_TORCH_DIRECT", True)
+    monkeypatch.setattr(_torch_direct, "USE_ALWAYS", True)
     rng = np.random.default_rng(3)
     x, h = rng.standard_normal((2, 30, 30)), rng.standard_normal((1, 5, 5))
     got = convop.convolve(x, h, "same", boundary="symmetric", axes=(1, 2), method="direct")
@@ -200,3 +200,84 @@ def test_layer_complex_fft_and_gemm():
         assert convop.dottest(L, rng=0) < 1e-10
         assert_close(L.to_dense(), convop.ConvLayer(w, (2, 9), padding=1, stride=2,
                                                     method="gemm").to_dense())
+
+
+# -- boundary fast paths ----------------------------------------------------------------------
+@settings(max_examples=40)
+@given(shape=st.lists(st.integers(1, 9), min_size=1, max_size=3),
+       kgrow=st.lists(st.integers(0, 12), min_size=3, max_size=3),
+       pad_extra=st.lists(st.integers(0, 12), min_size=6, max_size=6),
+       method=st.sampled_from(("direct", "fft", "overlap-add")),
+       dtype=st.sampled_from(("float64", "float32", "complex128")),
+       batch=st.booleans(), seed=st.integers(0, 2**16))
+def test_periodic_is_circular_for_any_width(shape, kgrow, pad_extra, method, dtype, batch,
+                                           seed):
+    """valid(E a, b) with E periodic by any widths (wider than the period, kernels longer
+    than the period): the aliasing and circular-FFT routes against numpy.pad('wrap')."""
+    rng = np.random.default_rng(seed)
+    nd = len(shape)
+    kshape = tuple(1 + g % 8 for g in kgrow[:nd])
+    pads = tuple((pad_extra[2 * i], pad_extra[2 * i + 1]) for i in range(nd))
+    pads = tuple((l, max(r, q - 1 - l)) for (l, r), q in zip(pads, kshape))  # output ≥ 1
+    a = random_array(rng, ((2,) if batch else ()) + tuple(shape), dtype)
+    b = random_array(rng, kshape, dtype)
+    got = _backends.conv_boundary(a, b, nd, method, pads, "periodic")
+    width = [(0, 0)] * (a.ndim - nd) + list(pads)
+    ext = np.pad(a, width, mode="wrap")
+    ref = ss.convolve(ext, b.reshape((1,) * (a.ndim - nd) + kshape), "valid")
+    assert got.dtype == np.dtype(dtype)
+    assert_close(got, ref, dtype)
+
+
+@pytest.mark.parametrize("boundary", ("periodic", "reflect", "symmetric", "replicate"))
+@pytest.mark.parametrize("mode", ("full", "same"))
+@pytest.mark.parametrize("dtype", ("float64", "float32"))
+def test_1d_scalar_border_fixup_matches_numpy_pad(boundary, mode, dtype):
+    rng = np.random.default_rng(1)
+    for n in (1, 2, 3, 5, 9, 40):
+        for k in range(1, min(n, _backends.SCALAR_FIXUP_TAPS) + 1):
+            x, h = random_array(rng, (n,), dtype), random_array(rng, (k,), dtype)
+            res = _backends.direct_1d_fixup(x, h, mode, boundary)
+            left = k - 1 if mode == "full" else k - 1 - (k - 1) // 2
+            right = k - 1 if mode == "full" else (k - 1) // 2
+            if res is None:    # widths that need repeated reflections
+                assert max(left, right) > n - 1
+                continue
+            ext = np.pad(x.astype(np.float64), (left, right),
+                         mode={"periodic": "wrap", "replicate": "edge"}.get(boundary, boundary))
+            assert res.dtype == np.dtype(dtype)
+            assert_close(res, np.convolve(ext, h.astype(np.float64), "valid"), dtype)
+
+
+@settings(max_examples=40)
+@given(nd=st.integers(1, 3), boundary=st.sampled_from(("zero", "periodic", "reflect",
+                                                        "replicate", "symmetric")),
+       dtype=st.sampled_from(("float64", "float32")), seed=st.integers(0, 2**16))
+def test_torch_engine_pads_like_numpy(nd, boundary, dtype, seed):
+    """torch's single-channel conv with torch-side padding (asymmetric widths too)
+    against numpy.pad + scipy; None where torch cannot pad (symmetric) or is not used."""
+    pytest.importorskip("torch")
+    rng = np.random.default_rng(seed)
+    shape = tuple(int(v) for v in rng.integers(4, 12, nd))
+    kshape = (int(rng.integers(8, 20)),) if nd == 1 else tuple(int(v) for v in
+                                                                rng.integers(1, 4, nd))
+    kshape = tuple(min(q, p) for q, p in zip(kshape, shape))
+    pads = tuple((int(rng.integers(0, q)), int(rng.integers(0, q))) for q in kshape)
+    a = random_array(rng, (2,) + shape, dtype)
+    b = random_array(rng, kshape, dtype)
+    got = _torch_direct.torch_valid(a, b, nd, pads, boundary)
+    if boundary == "symmetric":
+        assert got is None
+        return
+    if nd == 1 and not _torch_direct.worth_it((shape[0] + sum(pads[0]),), kshape,
+                                              np.dtype(dtype)):
+        assert got is None
+        return
+    ext = np.pad(a, [(0, 0)] + list(pads), mode=NUMPY_PAD[boundary])
+    ref = ss.convolve(ext, b[None], "valid")
+    assert got is not None and got.dtype == np.dtype(dtype)
+    assert_close(got, ref, dtype)
+
+
+NUMPY_PAD = {"zero": "constant", "periodic": "wrap", "reflect": "reflect",
+             "replicate": "edge"}

@@ -9,12 +9,13 @@ Every function convolves (true convolution, no flip of the result) ``a`` with
 ``full``: output length ``na + nb − 1``.
 ``conv(a, b, nd, method, exts)``: ``valid(E a, b)`` with E the boundary extension
 ``exts`` (see :mod:`convop._extension`), computed without materialising ``E a``
-where possible (zero padding inside the FFT, border-only recomputation for the
+where possible (zero padding inside the FFT, periodic boundaries as circular
+convolutions (:mod:`convop._periodic`), border-only recomputation for the 1-D
 direct method).
 
 Methods: ``direct`` (sliding dot products: :func:`numpy.convolve` in 1-D,
-shift-and-add in N-D, torch's native convolution on request via
-``USE_TORCH_DIRECT``), ``gemm`` (im2col windows + one matrix product), ``fft``
+shift-and-add in N-D, torch's native convolution where it was measured faster, see
+:mod:`convop._torch_direct`), ``gemm`` (im2col windows + one matrix product), ``fft``
 (real FFTs, :mod:`convop._fft_backends`), ``overlap-add`` (blocked FFT). ``auto``
 asks the cost model of :mod:`convop._choose`.
 """
@@ -27,6 +28,7 @@ from typing import Sequence
 
 import numpy as np
 
+from . import _torch_direct
 from ._choose import plan
 from ._extension import AxisExtension
 from ._fft_backends import (  # noqa: F401
@@ -39,6 +41,8 @@ from ._fft_backends import (  # noqa: F401
     valid_fft,
     workers,
 )
+from ._periodic import conv_periodic
+from ._torch_direct import torch_valid
 from ._validate import NUMPY_PAD_MODE
 
 #: methods a backend accepts (``auto`` resolved by the caller or here)
@@ -197,6 +201,10 @@ def valid_direct(a: np.ndarray, b: np.ndarray, nd: int) -> np.ndarray:
     """Sliding dot products, no patch matrix."""
     na, nb = a.shape[a.ndim - nd:], b.shape[b.ndim - nd:]
     nout = tuple(p - q + 1 for p, q in zip(na, nb))
+    if nd == 1 and nb[0] >= _torch_direct.MIN_TAPS_1D:
+        torch_out = torch_valid(a, b, nd)
+        if torch_out is not None:
+            return torch_out
     if nd == 1 and b.ndim == 1 or (nd == 1 and prod(b.shape[:-1]) == 1):
         bv = b.reshape(-1)
         if a.ndim == 1:
@@ -208,9 +216,10 @@ def valid_direct(a: np.ndarray, b: np.ndarray, nd: int) -> np.ndarray:
             for i in range(rows):
                 out[i] = np.convolve(flat[i], bv, mode="valid")
             return out.reshape(_lead(a, b, nd) + nout)
-    torch_out = _torch_valid(a, b, nd)
-    if torch_out is not None:
-        return torch_out
+    if nd > 1:
+        torch_out = torch_valid(a, b, nd)
+        if torch_out is not None:
+            return torch_out
     if prod(nb) > prod(nout):
         return _reduce_outputs(a, b, nd, nout)
     return _shift_add(a, b, nd, nout)
@@ -229,6 +238,10 @@ def _direct_padded(a: np.ndarray, b: np.ndarray, nd: int,
                    pads: tuple[tuple[int, int], ...]) -> np.ndarray:
     """valid(zero-pad(a), b); 1-D through ``numpy.convolve(mode='full')`` and a crop."""
     na, nb = a.shape[a.ndim - nd:], b.shape[b.ndim - nd:]
+    if nd > 1 or nb[0] >= _torch_direct.MIN_TAPS_1D:
+        out = torch_valid(a, b, nd, pads)            # torch pads itself
+        if out is not None:
+            return out
     if nd == 1 and a.ndim == 1 and b.ndim == 1:
         (l, r), k = pads[0], nb[0]
         n = na[0] + l + r - k + 1
@@ -236,10 +249,6 @@ def _direct_padded(a: np.ndarray, b: np.ndarray, nd: int,
             full_out = np.convolve(a, b, mode="full")
             start = k - 1 - l
             return full_out[start:start + n]
-    if all(l == r for l, r in pads):
-        out = _torch_valid(a, b, nd, tuple(l for l, _ in pads))  # torch pads itself
-        if out is not None:
-            return out
     if any(l or r for l, r in pads):
         a = np.pad(a, [(0, 0)] * (a.ndim - nd) + list(pads))
     return valid_direct(a, b, nd)
@@ -247,6 +256,52 @@ def _direct_padded(a: np.ndarray, b: np.ndarray, nd: int,
 
 #: signals up to this length are extended by one copy in the 1-D border path
 SMALL_1D_COPY = 1 << 15
+#: kernels up to this length take the border corrections in scalar arithmetic
+SCALAR_FIXUP_TAPS = 8
+
+
+def _edge_index(n: int, left: int, boundary: str) -> tuple[int, int, int, int]:
+    """``(l0, ls, r0, rs)``: the extension samples of a 1-D signal of length ``n``
+    (``left`` of them on the left) are ``E[m] = a[l0 + ls·m]`` for ``m < left`` and
+    ``E[left + n + t] = a[r0 + rs·t]``, while no reflection repeats."""
+    if boundary == "periodic":
+        return n - left, 1, 0, 1
+    if boundary == "reflect":
+        return left, -1, n - 2, -1
+    if boundary == "symmetric":
+        return left - 1, -1, n - 1, -1
+    return 0, 0, n - 1, 0                      # replicate
+
+
+def direct_1d_fixup(a: np.ndarray, b: np.ndarray, mode: str,
+                    boundary: str) -> np.ndarray | None:
+    """1-D ``full``/``same`` with a non-zero boundary for short kernels: numpy's
+    zero-boundary result plus the few border terms that read extended samples,
+    added in scalar arithmetic (no extended copy: the whole overhead is about a
+    microsecond, which matters for microsecond calls). None if not applicable."""
+    k, n = b.shape[0], a.shape[0]
+    left = k - 1 if mode == "full" else k - 1 - (k - 1) // 2
+    right = k - 1 - left if mode == "same" else k - 1
+    if left > n - 1 or right > n - 1 or boundary == "zero":
+        return None
+    l0, ls, r0, rs = _edge_index(n, left, boundary)
+    out = np.convolve(a, b, mode)
+    bl = b.tolist()
+    item = a.item
+    # out[i] = Σ_j b[j]·E[i + k − 1 − j]; only the terms reading outside a are missing
+    for i in range(left):
+        acc = 0.0
+        for j in range(i + k - left, k):
+            acc += bl[j] * item(l0 + ls * (i + k - 1 - j))
+        out[i] += acc
+    size = out.shape[0]
+    for i in range(size - right, size):
+        top = i + k - 1 - left - n
+        acc = 0.0
+        for j in range(top + 1):
+            acc += bl[j] * item(r0 + rs * (top - j))
+        out[i] += acc
+    return out
 
 
 def _direct_1d_border(a: np.ndarray, b: np.ndarray, pads: tuple[int, int],
@@ -304,16 +359,6 @@ def _lead_b(b: np.ndarray, nd: int) -> int:
 #: set to False to forbid torch (tests monkeypatch this); None: use torch only when the
 #: caller has already imported it (like einops, convop never imports a framework itself)
 TORCH: bool | None = None
-#: whether the direct method may hand any real 2-D/3-D work to torch's native
-#: convolution (it always does for kernels of at most TORCH_DIRECT_TAPS taps, where
-#: it was measured 1.5-3x faster than shift-and-add)
-USE_TORCH_DIRECT = False
-TORCH_DIRECT_TAPS = 25
-#: ...and for at most this many output samples per signal: on larger images torch's
-#: single-channel conv was measured 1.4-6.7x *slower* than shift-and-add (512², 1024²)
-TORCH_DIRECT_MAX_OUT = 80_000  # ~280², past the 256² full-mode outputs (258²)
-
-
 def as_torchable(arr: np.ndarray) -> np.ndarray:
     """C-contiguous and writable (torch.from_numpy warns on read-only arrays)."""
     arr = np.ascontiguousarray(arr)
@@ -325,30 +370,6 @@ def torch_available() -> bool:
     if TORCH is None:
         return "torch" in sys.modules
     return bool(TORCH) and "torch" in sys.modules
-
-
-def _torch_valid(a: np.ndarray, b: np.ndarray, nd: int,
-                 padding: tuple[int, ...] | None = None) -> np.ndarray | None:
-    """valid(zero-pad(a, padding on both sides), b) by torch's conv, or None."""
-    small = prod(b.shape[b.ndim - nd:]) <= TORCH_DIRECT_TAPS
-    if not (USE_TORCH_DIRECT or small) or nd not in (2, 3) or not torch_available():
-        return None
-    if a.dtype != b.dtype or a.dtype not in (np.float32, np.float64) or _lead_b(b, nd) > 1:
-        return None
-    import torch
-    import torch.nn.functional as F
-    na, nb = a.shape[a.ndim - nd:], b.shape[b.ndim - nd:]
-    padding = padding or (0,) * nd
-    if any(q > p + 2 * w for p, q, w in zip(na, nb, padding)):
-        return None
-    if prod(p + 2 * w - q + 1 for p, q, w in zip(na, nb, padding)) > TORCH_DIRECT_MAX_OUT:
-        return None
-    x = torch.from_numpy(as_torchable(a).reshape((-1, 1) + na))
-    w = torch.from_numpy(np.array(_flip(b, nd)).reshape((1, 1) + nb))
-    with torch.no_grad():
-        y = (F.conv2d if nd == 2 else F.conv3d)(x, w, padding=padding)
-    nout = tuple(p + 2 * pw - q + 1 for p, q, pw in zip(na, nb, padding))
-    return y.numpy().reshape(a.shape[:a.ndim - nd] + nout)
 
 
 # -- dispatch -----------------------------------------------------------------------------
@@ -414,6 +435,12 @@ def conv_boundary(a: np.ndarray, b: np.ndarray, nd: int, method: str,
     if method == "auto":
         na = tuple(p + l + r for p, (l, r) in zip(a.shape[a.ndim - nd:], pads))
         method = _resolve(method, a, b, nd, na)
+    if method == "direct" and (nd > 1 or b.shape[-1] >= _torch_direct.MIN_TAPS_1D):
+        out = torch_valid(a, b, nd, pads, boundary)
+        if out is not None:
+            return out
+    if boundary == "periodic" and method != "gemm":
+        return conv_periodic(a, b, nd, method, pads, conv_zero)
     if method == "direct" and a.ndim == 1 and b.ndim == 1:
         res = _direct_1d_border(a, b, pads[0], boundary)
         if res is not None:

@@ -166,6 +166,10 @@ def costs(na: tuple[int, ...], nb: tuple[int, ...], batch: int,
 @lru_cache(maxsize=512)
 def _plan(na: tuple[int, ...], nb: tuple[int, ...], batch: int, dtype: str,
           torch: bool) -> str:
+    if torch and len(na) == 1 and batch == 1:
+        from . import _torch_direct
+        if _torch_direct.worth_it(na, nb, np.dtype(dtype)):
+            return "direct"                  # torch's conv1d, measured faster here
     est = costs(na, nb, batch, np.dtype(dtype), torch)
     est.pop("gemm", None)  # gemm only wins for multichannel layers
     return min(est, key=est.__getitem__)

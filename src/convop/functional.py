@@ -5,7 +5,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from . import _backends, _validate
+from . import _backends, _torch_direct, _validate
 from ._errors import ConvopValueError, invalid
 
 __all__ = ["convolve", "correlate"]
@@ -83,6 +83,7 @@ def convolve(in1: Any, in2: Any, mode: str = "full", *, boundary: str = "zero",
     if (type(in1) is np.ndarray and type(in2) is np.ndarray and in1.ndim == 1 == in2.ndim
             and axes is None and in1.dtype == in2.dtype
             and in1.dtype.char in "fd" and 0 < in2.size <= in1.size
+            and (in2.size < _torch_direct.MIN_TAPS_1D or not _backends.torch_available())
             and (method == "direct" or method == "auto"
                  and _backends.auto_1d(in1.size, in2.size, mode, in1.dtype) == "direct")):
         # fastest path (1-D, small kernels): numpy.convolve, as scipy does
@@ -92,8 +93,13 @@ def convolve(in1: Any, in2: Any, mode: str = "full", *, boundary: str = "zero",
                 return np.convolve(in1, in2, mode)
         elif mode == "full" or mode == "same":
             k = in2.size
-            pads = (k - 1, k - 1) if mode == "full" else (k - 1 - (k - 1) // 2, (k - 1) // 2)
-            res = _backends._direct_1d_border(in1, in2, pads, _validate.boundary(boundary))
+            bnd = _validate.boundary(boundary)
+            if k <= _backends.SCALAR_FIXUP_TAPS:
+                res = _backends.direct_1d_fixup(in1, in2, mode, bnd)
+            else:
+                pads = (k - 1, k - 1) if mode == "full" else (k - 1 - (k - 1) // 2,
+                                                             (k - 1) // 2)
+                res = _backends._direct_1d_border(in1, in2, pads, bnd)
             if res is not None:
                 return res
     mode = _validate.mode(mode)

@@ -1,0 +1,82 @@
+"""Optional engine of the ``direct`` method: torch's native single-channel convolution
+on NumPy data (zero-copy ``torch.from_numpy``), with torch doing the boundary padding.
+
+Used only when the caller has imported torch (see ``_backends.torch_available``) and
+only where it was measured faster than the NumPy paths on this machine (2 cores,
+``convop bench`` and ``benchmarks/bench_convolve.py``):
+
+* 2-D/3-D, kernels of at most 25 taps, at most ~280² outputs: 1.5–3× faster than
+  shift-and-add; from 512² on it is 1.4–6.7× *slower*;
+* 1-D float32, 8–127 taps, ``n·k`` up to ~1.3e6 (e.g. N = 1e4, K = 15–127):
+  1.2–3× faster than ``numpy.convolve`` and overlap-add; 1-D float64 only up to 31 taps
+  and ``n·k`` ~4e5. Shorter kernels: ``numpy.convolve`` wins (call overhead).
+"""
+from __future__ import annotations
+
+from math import prod
+
+import numpy as np
+
+__all__ = ["torch_valid"]
+
+#: hand any real 2-D/3-D work to torch regardless of the limits below (tests)
+USE_ALWAYS = False
+MAX_TAPS_ND = 25
+MAX_OUT_ND = 80_000                 # ~280², past the 256² full-mode outputs (258²)
+#: 1-D: (min taps, max taps, max n·k) per dtype
+RULE_1D = {"f": (8, 127, 1_300_000), "d": (8, 31, 400_000)}
+MIN_TAPS_1D = min(r[0] for r in RULE_1D.values())
+#: torch.nn.functional.pad modes of our boundaries ('symmetric' has none)
+PAD_MODE = {"zero": "constant", "periodic": "circular", "reflect": "reflect",
+            "replicate": "replicate"}
+
+
+def worth_it(na: tuple[int, ...], nb: tuple[int, ...], dtype: np.dtype) -> bool:
+    """Whether torch's single-channel conv is the fastest direct engine for this shape."""
+    nd = len(na)
+    if USE_ALWAYS and nd in (2, 3):
+        return True
+    if nd == 1:
+        rule = RULE_1D.get(dtype.char)
+        return rule is not None and rule[0] <= nb[0] <= rule[1] and na[0] * nb[0] <= rule[2]
+    if nd not in (2, 3) or prod(nb) > MAX_TAPS_ND:
+        return False
+    return prod(p - q + 1 for p, q in zip(na, nb)) <= MAX_OUT_ND
+
+
+def torch_valid(a: np.ndarray, b: np.ndarray, nd: int,
+                pads: tuple[tuple[int, int], ...] | None = None,
+                boundary: str = "zero") -> np.ndarray | None:
+    """``valid(E a, b)`` with ``E`` the extension by ``pads`` in ``boundary`` mode, by
+    torch's conv; None where torch is not available, not measured faster, or cannot
+    pad this way (then the caller uses its NumPy path)."""
+    from ._backends import _flip, as_torchable, torch_available
+
+    if (a.dtype != b.dtype or a.dtype.char not in "fd" or b.ndim > a.ndim
+            or prod(b.shape[:b.ndim - nd]) != 1):
+        return None
+    na, nb = a.shape[a.ndim - nd:], b.shape[b.ndim - nd:]
+    pads = pads or ((0, 0),) * nd
+    ext = tuple(p + l + r for p, (l, r) in zip(na, pads))
+    if any(q > e for q, e in zip(nb, ext)) or not worth_it(ext, nb, a.dtype):
+        return None
+    mode = PAD_MODE.get(boundary)
+    if mode is None or not torch_available():
+        return None
+    limit = 1 if mode == "reflect" else 0      # torch: reflect pads < size, others <= size
+    if mode != "constant" and any(max(l, r) > p - limit for p, (l, r) in zip(na, pads)):
+        return None
+    import torch
+    import torch.nn.functional as F
+
+    x = torch.from_numpy(as_torchable(a).reshape((-1, 1) + na))
+    w = torch.from_numpy(np.array(_flip(b.reshape(nb), nd)).reshape((1, 1) + nb))
+    conv = (F.conv1d, F.conv2d, F.conv3d)[nd - 1]
+    with torch.no_grad():
+        if mode == "constant" and all(l == r for l, r in pads):
+            y = conv(x, w, padding=tuple(l for l, _ in pads))       # torch pads itself
+        else:
+            flat = tuple(v for l, r in reversed(pads) for v in (l, r))  # last axis first
+            y = conv(F.pad(x, flat, mode=mode), w)
+    nout = tuple(e - q + 1 for e, q in zip(ext, nb))
+    return y.numpy().reshape(a.shape[:a.ndim - nd] + nout)
