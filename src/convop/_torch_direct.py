@@ -7,9 +7,10 @@ only where it was measured faster than the NumPy paths on this machine (2 cores,
 
 * 2-D/3-D, kernels of at most 25 taps, at most ~280² outputs: 1.5–3× faster than
   shift-and-add; from 512² on it is 1.4–6.7× *slower*;
-* 1-D float32, 8–127 taps, ``n·k`` up to ~1.3e6 (e.g. N = 1e4, K = 15–127):
-  1.2–3× faster than ``numpy.convolve`` and overlap-add; 1-D float64 only up to 31 taps
-  and ``n·k`` ~4e5. Shorter kernels: ``numpy.convolve`` wins (call overhead).
+* 1-D float32, 15–63 taps, ``n ≥ 4000``, ``n·k`` up to ~1.3e6 (e.g. N = 1e4, K =
+  15–63): 1.2–3× faster than ``numpy.convolve`` and overlap-add; 1-D float64 only for
+  15–31 taps from ``n ≈ 8000`` to ``n·k`` ~4e5. Shorter kernels or signals:
+  ``numpy.convolve`` wins (torch's call costs 15–25 µs here).
 """
 from __future__ import annotations
 
@@ -23,8 +24,8 @@ __all__ = ["torch_valid"]
 USE_ALWAYS = False
 MAX_TAPS_ND = 25
 MAX_OUT_ND = 80_000                 # ~280², past the 256² full-mode outputs (258²)
-#: 1-D: (min taps, max taps, max n·k) per dtype
-RULE_1D = {"f": (8, 127, 1_300_000), "d": (8, 31, 400_000)}
+#: 1-D: (min taps, max taps, min n, max n·k) per dtype (torch's call costs ~15 µs)
+RULE_1D = {"f": (15, 63, 4000, 1_300_000), "d": (15, 31, 8000, 400_000)}
 MIN_TAPS_1D = min(r[0] for r in RULE_1D.values())
 #: torch.nn.functional.pad modes of our boundaries ('symmetric' has none)
 PAD_MODE = {"zero": "constant", "periodic": "circular", "reflect": "reflect",
@@ -38,10 +39,24 @@ def worth_it(na: tuple[int, ...], nb: tuple[int, ...], dtype: np.dtype) -> bool:
         return True
     if nd == 1:
         rule = RULE_1D.get(dtype.char)
-        return rule is not None and rule[0] <= nb[0] <= rule[1] and na[0] * nb[0] <= rule[2]
+        return (rule is not None and rule[0] <= nb[0] <= rule[1] and na[0] >= rule[2]
+                and na[0] * nb[0] <= rule[3])
     if nd not in (2, 3) or prod(nb) > MAX_TAPS_ND:
         return False
     return prod(p - q + 1 for p, q in zip(na, nb)) <= MAX_OUT_ND
+
+
+_TORCH: tuple | None = None
+
+
+def _torch() -> tuple:
+    """(torch, conv1d/2d/3d, pad), looked up once."""
+    global _TORCH
+    if _TORCH is None:
+        import torch
+        import torch.nn.functional as F
+        _TORCH = (torch, (F.conv1d, F.conv2d, F.conv3d), F.pad)
+    return _TORCH
 
 
 def torch_valid(a: np.ndarray, b: np.ndarray, nd: int,
@@ -50,10 +65,8 @@ def torch_valid(a: np.ndarray, b: np.ndarray, nd: int,
     """``valid(E a, b)`` with ``E`` the extension by ``pads`` in ``boundary`` mode, by
     torch's conv; None where torch is not available, not measured faster, or cannot
     pad this way (then the caller uses its NumPy path)."""
-    from ._backends import _flip, as_torchable, torch_available
-
     if (a.dtype != b.dtype or a.dtype.char not in "fd" or b.ndim > a.ndim
-            or prod(b.shape[:b.ndim - nd]) != 1):
+            or b.size != prod(b.shape[b.ndim - nd:])):
         return None
     na, nb = a.shape[a.ndim - nd:], b.shape[b.ndim - nd:]
     pads = pads or ((0, 0),) * nd
@@ -61,22 +74,26 @@ def torch_valid(a: np.ndarray, b: np.ndarray, nd: int,
     if any(q > e for q, e in zip(nb, ext)) or not worth_it(ext, nb, a.dtype):
         return None
     mode = PAD_MODE.get(boundary)
-    if mode is None or not torch_available():
+    if mode is None:
         return None
     limit = 1 if mode == "reflect" else 0      # torch: reflect pads < size, others <= size
     if mode != "constant" and any(max(l, r) > p - limit for p, (l, r) in zip(na, pads)):
         return None
-    import torch
-    import torch.nn.functional as F
-
-    x = torch.from_numpy(as_torchable(a).reshape((-1, 1) + na))
-    w = torch.from_numpy(np.array(_flip(b.reshape(nb), nd)).reshape((1, 1) + nb))
-    conv = (F.conv1d, F.conv2d, F.conv3d)[nd - 1]
-    with torch.no_grad():
-        if mode == "constant" and all(l == r for l, r in pads):
-            y = conv(x, w, padding=tuple(l for l, _ in pads))       # torch pads itself
-        else:
-            flat = tuple(v for l, r in reversed(pads) for v in (l, r))  # last axis first
-            y = conv(F.pad(x, flat, mode=mode), w)
+    from ._backends import torch_available
+    if not torch_available():
+        return None
+    torch, convs, pad = _torch()
+    if not (a.flags.c_contiguous and a.flags.writeable):
+        a = np.array(a, order="C")           # torch.from_numpy needs writable memory
+    x = torch.from_numpy(a.reshape((-1, 1) + na))
+    w = torch.from_numpy(b.reshape(nb)[(slice(None, None, -1),) * nd].copy()
+                         .reshape((1, 1) + nb))
+    conv = convs[nd - 1]
+    # tensors from NumPy never require grad: no autograd graph, no no_grad() needed
+    if mode == "constant" and all(l == r for l, r in pads):
+        y = conv(x, w, padding=tuple(l for l, _ in pads))           # torch pads itself
+    else:
+        flat = tuple(v for l, r in reversed(pads) for v in (l, r))  # last axis first
+        y = conv(pad(x, flat, mode=mode), w)
     nout = tuple(e - q + 1 for e, q in zip(ext, nb))
     return y.numpy().reshape(a.shape[:a.ndim - nd] + nout)
