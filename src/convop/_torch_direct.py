@@ -7,10 +7,11 @@ only where it was measured faster than the NumPy paths on this machine (2 cores,
 
 * 2-D/3-D, kernels of at most 25 taps, at most ~280² outputs: 1.5–3× faster than
   shift-and-add; from 512² on it is 1.4–6.7× *slower*;
-* 1-D float32, 15–63 taps, ``n ≥ 4000``, ``n·k`` up to ~1.3e6 (e.g. N = 1e4, K =
-  15–63): 1.2–3× faster than ``numpy.convolve`` and overlap-add; 1-D float64 only for
-  15–31 taps from ``n ≈ 8000`` to ``n·k`` ~4e5. Shorter kernels or signals:
-  ``numpy.convolve`` wins (torch's call costs 15–25 µs here).
+* 1-D: never by default. torch's conv1d looked 1.2–3× faster than ``numpy.convolve``
+  for N = 1e4, K = 15–63, but with its two OpenMP threads on this machine the same
+  call takes 50–70 µs in one process and 290–380 µs in the next (bimodal, stable within
+  a process; one thread: a steady 60–90 µs), so it is not a dependable fast path.
+  ``RULE_1D`` keeps the measured region for machines where it pays.
 """
 from __future__ import annotations
 
@@ -25,8 +26,9 @@ USE_ALWAYS = False
 MAX_TAPS_ND = 25
 MAX_OUT_ND = 80_000                 # ~280², past the 256² full-mode outputs (258²)
 #: 1-D: (min taps, max taps, min n, max n·k) per dtype (torch's call costs ~15 µs)
-RULE_1D = {"f": (15, 63, 4000, 1_300_000), "d": (15, 31, 8000, 400_000)}
-MIN_TAPS_1D = min(r[0] for r in RULE_1D.values())
+RULE_1D: dict[str, tuple[int, int, int, int]] = {}
+#: e.g. {"f": (15, 63, 4000, 1_300_000), "d": (15, 31, 8000, 400_000)} where measured
+MIN_TAPS_1D = 15
 #: torch.nn.functional.pad modes of our boundaries ('symmetric' has none)
 PAD_MODE = {"zero": "constant", "periodic": "circular", "reflect": "reflect",
             "replicate": "replicate"}

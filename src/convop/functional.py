@@ -83,7 +83,8 @@ def convolve(in1: Any, in2: Any, mode: str = "full", *, boundary: str = "zero",
     if (type(in1) is np.ndarray and type(in2) is np.ndarray and in1.ndim == 1 == in2.ndim
             and axes is None and in1.dtype == in2.dtype
             and in1.dtype.char in "fd" and 0 < in2.size <= in1.size
-            and (in2.size < _torch_direct.MIN_TAPS_1D or not _backends.torch_available())
+            and (not _torch_direct.RULE_1D or in2.size < _torch_direct.MIN_TAPS_1D
+                 or not _backends.torch_available())
             and (method == "direct" or method == "auto"
                  and _backends.auto_1d(in1.size, in2.size, mode, in1.dtype) == "direct")):
         # fastest path (1-D, small kernels): numpy.convolve, as scipy does
