@@ -284,3 +284,52 @@ def test_torch_engine_pads_like_numpy(nd, boundary, dtype, seed):
 
 NUMPY_PAD = {"zero": "constant", "periodic": "wrap", "reflect": "reflect",
              "replicate": "edge"}
+
+
+@pytest.mark.parametrize("d", [1, 2])
+@pytest.mark.parametrize("spec", LAYER_SPECS)
+def test_kernel_operator_per_method_is_torch_weight_gradient(d, spec, torch_flag):
+    """w ↦ layer(x; w) and its adjoint by each method: torch's forward and weight grad."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(9)
+    cin, cout = 4, 8
+    w = rng.standard_normal((cout, cin // spec["groups"]) + (3,) * d)
+    x = rng.standard_normal((2, cin) + (11,) * d)
+    wt = torch.tensor(w, requires_grad=True)
+    F = torch.nn.functional
+    mode = {"zero": "constant", "periodic": "circular", "reflect": "reflect",
+            "replicate": "replicate"}[spec["boundary"]]
+    pad = spec["padding"]
+    tot = [spec["dilation"] * 2] * d
+    pairs = [(t // 2, t - t // 2) for t in tot] if pad == "same" else [(pad, pad)] * d
+    tx = F.pad(torch.from_numpy(x), [v for pr in reversed(pairs) for v in pr], mode=mode)
+    yt = (F.conv1d, F.conv2d)[d - 1](tx, wt, stride=spec["stride"],
+                                     dilation=spec["dilation"], groups=spec["groups"])
+    g = rng.standard_normal(tuple(yt.shape))
+    yt.backward(torch.from_numpy(g))
+    for method in LAYER_METHODS:
+        L = convop.ConvLayer(w, (cin,) + (11,) * d, method=method, **spec)
+        K = L.kernel_operator(x)
+        assert_close(K(w), yt.detach().numpy())
+        assert_close(K.adjoint(g), wt.grad.numpy())
+        assert_close(K.adjoint(np.stack([g, 2 * g])), np.stack([wt.grad.numpy(),
+                                                                2 * wt.grad.numpy()]))
+        assert convop.dottest(K, rng=0) < 1e-10, method
+        assert convop.dottest(K, rng=1, complex=True) < 1e-10, method
+
+
+@pytest.mark.parametrize("method", ("direct", "gemm", "fft"))
+def test_kernel_operator_complex_and_float32(method):
+    rng = np.random.default_rng(10)
+    w = random_array(rng, (4, 2, 3), "complex128")
+    L = convop.ConvLayer(w, (2, 12), padding=1, stride=2, dilation=2, method=method)
+    x = random_array(rng, (3, 2, 12), "complex128")
+    K = L.kernel_operator(x)
+    ref = convop.ConvLayer(w, (2, 12), padding=1, stride=2, dilation=2, method="gemm")
+    assert_close(K(w), ref(x))
+    assert convop.dottest(K, rng=0) < 1e-10
+    w32 = rng.standard_normal((4, 2, 3)).astype(np.float32)
+    L32 = convop.ConvLayer(w32, (2, 12), padding=1, method=method)
+    K32 = L32.kernel_operator(rng.standard_normal((2, 12)).astype(np.float32))
+    out = K32.adjoint(rng.standard_normal(L32.output_shape).astype(np.float32))
+    assert out.dtype == np.float32 and out.shape == w32.shape

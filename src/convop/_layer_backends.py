@@ -58,7 +58,7 @@ def apply_direct(layer: Any, xp: np.ndarray) -> np.ndarray:
         return _torch_apply(layer, xp)
     g, co, ci, d, kshape, out_sp = _geometry(layer)
     lead = xp.shape[:xp.ndim - d - 1]
-    out = np.zeros(lead + (g, co, prod(out_sp)), dtype=xp.dtype)
+    out = np.zeros(lead + (g, co, prod(out_sp)), dtype=np.result_type(xp.dtype, layer._wt.dtype))
     for tap in _taps(kshape):
         win = xp[(Ellipsis, slice(None)) + _tap_slices(layer, tap)]
         out += layer._wt[(Ellipsis,) + tap] @ win.reshape(lead + (g, ci, -1))
@@ -70,7 +70,7 @@ def adjoint_direct(layer: Any, y: np.ndarray, padded: tuple[int, ...]) -> np.nda
         return _torch_adjoint(layer, y, padded)
     g, co, ci, d, kshape, out_sp = _geometry(layer)
     lead = y.shape[:y.ndim - d - 1]
-    xp = np.zeros(lead + padded, dtype=y.dtype)
+    xp = np.zeros(lead + padded, dtype=np.result_type(y.dtype, layer._wt.dtype))
     yg = y.reshape(lead + (g, co, -1))
     wh = np.conj(layer._wt) if layer._wt.dtype.kind == "c" else layer._wt
     win_shape = lead + (padded[0],) + out_sp

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from . import _layer_backends, _structure, _validate
+from . import _kernel_grad, _layer_backends, _structure, _validate
 from ._errors import ConvopValueError, invalid
 from ._extension import AxisExtension, extend, extend_adjoint, extension_matrix
 from ._operator import Operator
@@ -233,7 +233,8 @@ class ConvLayer(Operator):
 
 
 class _LayerKernelOperator(Operator):
-    """w ↦ layer(x; w) for a fixed, batched x."""
+    """w ↦ layer(x; w) for a fixed, batched x, by the layer's own method (see
+    :mod:`convop._kernel_grad`)."""
 
     def __init__(self, layer: ConvLayer, x: np.ndarray) -> None:
         self._layer = layer
@@ -241,27 +242,23 @@ class _LayerKernelOperator(Operator):
         self._xbatch = x.shape[:x.ndim - d - 1]
         dtype = np.result_type(layer.dtype, x.dtype)
         super().__init__(layer.weight.shape, self._xbatch + layer.output_shape, dtype)
-        xp = extend(x.astype(dtype, copy=False), layer._exts)
-        # windows of every tap, flattened batch: (T, X, g, C_in/g, P)
-        flat = xp.reshape((-1,) + xp.shape[xp.ndim - d - 1:])
-        self._win = np.stack([layer._grouped(flat, tap) for tap in layer._taps()])
-        self._win.setflags(write=False)
+        self._xp = extend(x.astype(dtype, copy=False), layer._exts)
+        self._xp.setflags(write=False)
 
     def _apply(self, w: np.ndarray) -> np.ndarray:
         L = self._layer
-        wb = w.shape[:w.ndim - L._d - 2]
-        g = L.groups
-        wt = w.reshape((-1, g, L._wt.shape[1], L._wt.shape[2], len(self._win)))
-        out = np.einsum("bgoct,txgcp->bxgop", wt, self._win, optimize=True)
-        return out.reshape(wb + self._xbatch + L.output_shape)
+        nw = L.weight.ndim
+        wb = w.shape[:w.ndim - nw]
+        ws = w.reshape((-1,) + L.weight.shape).astype(np.result_type(self.dtype, w.dtype),
+                                                      copy=False)
+        out = [_kernel_grad.apply_weight(L, self._xp, wi) for wi in ws]
+        return np.stack(out).reshape(wb + self._xbatch + L.output_shape)
 
     def _adjoint(self, y: np.ndarray) -> np.ndarray:
         L = self._layer
-        nx = len(self._xbatch)
-        yb = y.shape[:y.ndim - L._d - 1 - nx]
-        g = L.groups
-        yr = y.reshape((-1, max(1, prod(self._xbatch)), g, L._wt.shape[1],
-                        prod(L.output_shape[1:])))
-        win = np.conj(self._win) if self._win.dtype.kind == "c" else self._win
-        grad = np.einsum("bxgop,txgcp->bgoct", yr, win, optimize=True)
-        return grad.reshape(yb + L.weight.shape)
+        ny = len(self._xbatch) + L._d + 1
+        yb = y.shape[:y.ndim - ny]
+        ys = y.reshape((-1,) + y.shape[y.ndim - ny:]).astype(np.result_type(self.dtype, y.dtype),
+                                                            copy=False)
+        grads = [_kernel_grad.weight_gradient(L, self._xp, yi) for yi in ys]
+        return np.stack(grads).reshape(yb + L.weight.shape)
