@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import threading
 from typing import Any, Callable, Iterator, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -39,6 +40,7 @@ def one_blas_thread(fn: F) -> F:
 
 # -- batches over worker threads ------------------------------------------------------------
 _POOL: Any = None
+_PREFIX = "convop-worker"
 _MIN_SPLIT = 64          # matrices per chunk below which one thread is faster
 
 
@@ -54,13 +56,21 @@ def _pool() -> Any:
     global _POOL
     if _POOL is None:
         from concurrent.futures import ThreadPoolExecutor
-        _POOL = ThreadPoolExecutor(max_workers=workers(), thread_name_prefix="convop")
+        _POOL = ThreadPoolExecutor(max_workers=workers(), thread_name_prefix=_PREFIX)
     return _POOL
 
 
+def _in_worker() -> bool:
+    return threading.current_thread().name.startswith(_PREFIX)
+
+
 def run_parallel(*calls: Callable[[], Any]) -> list[Any]:
-    """Run independent NumPy calls (which release the GIL) on the worker threads."""
-    if len(calls) < 2 or workers() < 2:
+    """Run independent NumPy calls (which release the GIL) on the worker threads.
+
+    Called from a worker thread itself, the calls run there one after the other: a
+    task waiting on tasks queued behind it in the same pool would deadlock.
+    """
+    if len(calls) < 2 or workers() < 2 or _in_worker():
         return [c() for c in calls]
     futures = [_pool().submit(c) for c in calls]
     return [f.result() for f in futures]
