@@ -227,6 +227,15 @@ def gram_bracket(stack: GramStack, *, tol: float,
         active = active[keep]
         return [[s[keep] for s in st] if isinstance(st, list) else st[keep] for st in stacks]
 
+    def advance(zt: np.ndarray, fro: np.ndarray, rs: list[np.ndarray], it: int,
+                eps: Any, u: float) -> list[Any]:
+        # one Gram step on the active frequencies, their bounds after ``it`` steps, pruning
+        r = np.where(fro > 0, fro, 1.0)
+        zt, fro = _gram_step(zt, r)
+        rs.append(r)
+        upper_f[active] = np.minimum(upper_f[active], _step_bound(zt, fro, rs, it, eps, u))
+        return prune(zt, fro, rs)
+
     def record(step: int) -> float:
         upper = float(max(upper_f[active].max() if active.size else 0.0, lower))
         history.append((step, int(active.size), lower, upper))
@@ -242,14 +251,9 @@ def gram_bracket(stack: GramStack, *, tol: float,
         zt, fro, rs = prune(zt, fro, rs)
         record(screened)
         while active.size > _SCREEN_UNTIL and screened < _SCREEN_STEPS:
-            r = np.where(fro > 0, fro, 1.0)
-            zt, fro = _gram_step(zt, r)
-            rs.append(r)
             screened += 1
-            upper_f[active] = np.minimum(upper_f[active],
-                                         _step_bound(zt, fro, rs, screened, eps, U32))
             before = active.size
-            zt, fro, rs = prune(zt, fro, rs)
+            zt, fro, rs = advance(zt, fro, rs, screened, eps, U32)
             record(screened)
             if active.size == before and screened >= _BLOCK_FROM:
                 break                                   # float32 cannot separate them
@@ -267,13 +271,8 @@ def gram_bracket(stack: GramStack, *, tol: float,
         stalled = len(history) - start > 3 and history[-4][2:] == history[-1][2:]
         if upper - lower <= tol * upper or it >= max_iter or active.size == 0 or stalled:
             break
-        r = np.where(fro > 0, fro, 1.0)
-        zt, fro = _gram_step(zt, r)
-        rs.append(r)
         it += 1
-        upper_f[active] = np.minimum(upper_f[active],
-                                     _step_bound(zt, fro, rs, it, eps0, U64))
-        zt, fro, rs = prune(zt, fro, rs)
+        zt, fro, rs = advance(zt, fro, rs, it, eps0, U64)
     best = int(np.argmax(lower_f)) if nf else 0
     return lower, upper, it, {"history": history, "best_frequency": best,
                               "float32_steps": screened}
