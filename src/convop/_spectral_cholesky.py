@@ -27,7 +27,7 @@ from ._threads import map_slices
 U64 = 2.0 ** -53
 _CANDIDATES = 8
 _MAX_EIGH = 32          # failed frequencies given an eigendecomposition per round
-_CHUNK = 32             # matrices formed and factored at once (about 2 MB)
+_CHUNK_BYTES = 2 << 20  # matrices formed and factored at once: about 2 MB (32 of 64×64)
 
 __all__ = ["cholesky_bracket"]
 
@@ -48,10 +48,12 @@ def _factors(stack: GramStack, idx: np.ndarray | None, c: float) -> np.ndarray:
     except (ImportError, AttributeError):      # pragma: no cover - other NumPy layouts
         gufunc = None
 
+    chunk = max(1, _CHUNK_BYTES // (16 * q * q))
+
     def part(share: slice) -> np.ndarray:
         ok = np.empty(share.stop - share.start, dtype=bool)
-        for a in range(share.start, share.stop, _CHUNK):
-            b = min(a + _CHUNK, share.stop)
+        for a in range(share.start, share.stop, chunk):
+            b = min(a + chunk, share.stop)
             re, im = stack.parts(slice(a, b) if idx is None else idx[a:b])
             h = np.empty(re.shape, dtype=np.complex128)
             np.negative(re, out=h.real)

@@ -32,7 +32,7 @@ U64 = 2.0 ** -53
 U32 = 2.0 ** -24
 _SCREEN_UNTIL = 32   # float32 Gram steps while more frequencies than this compete
 _SCREEN_STEPS = 6
-_SCREEN_CHUNK = 64    # frequencies per fused chunk (1 MB per iterate part)
+_SCREEN_CHUNK_BYTES = 2 << 20   # per fused chunk: 64 stacked 64×64 iterates
 _RAYLEIGH_COUNT = 4   # candidate frequencies given an eigendecomposition at the start
 _RAYLEIGH_STEP = 2    # ... and after every Gram step (the largest upper bounds)
 _BLOCK_FROM = 2      # Gram step from which the deflated bound is worth its matvecs
@@ -161,9 +161,11 @@ def _screen(stack: GramStack, eps: float, steps: int
     fro, bound = np.empty(nf), np.empty(nf)
     rs = [np.empty(nf) for _ in range(steps)]
 
+    chunk = max(1, _SCREEN_CHUNK_BYTES // (8 * q * q))       # [X; Y] in float32
+
     def part(share: slice) -> None:
-        for a in range(share.start, share.stop, _SCREEN_CHUNK):
-            s = slice(a, min(a + _SCREEN_CHUNK, share.stop))
+        for a in range(share.start, share.stop, chunk):
+            s = slice(a, min(a + chunk, share.stop))
             z = _stacked(*stack.parts(s, np.float32))
             f = _fro(z)
             scales = []
