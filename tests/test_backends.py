@@ -333,3 +333,24 @@ def test_kernel_operator_complex_and_float32(method):
     K32 = L32.kernel_operator(rng.standard_normal((2, 12)).astype(np.float32))
     out = K32.adjoint(rng.standard_normal(L32.output_shape).astype(np.float32))
     assert out.dtype == np.float32 and out.shape == w32.shape
+
+
+@pytest.mark.parametrize("dtype", ("float64", "float32"))
+@pytest.mark.parametrize("boundary", BOUNDARIES)
+@pytest.mark.parametrize("mode", MODES)
+def test_1d_shift_and_add_for_mid_size_kernels(dtype, boundary, mode):
+    """Where numpy.convolve's slow loop would run (K ≥ 9), direct shifts and adds."""
+    from convop import _choose
+    rng = np.random.default_rng(11)
+    x, h = random_array(rng, (20000,), dtype), random_array(rng, (15,), dtype)
+    assert _choose.shift_add_1d(20000, 15, np.dtype(dtype)) == (dtype == "float32")
+    assert not _choose.shift_add_1d(20000, 11, np.dtype(dtype))   # numpy's fast loop
+    for method in ("direct", "auto"):
+        got = convop.convolve(x, h, mode, boundary=boundary, method=method)
+        assert got.dtype == np.dtype(dtype)
+        assert_close(got, reference_convolve(x.astype(np.float64), h.astype(np.float64), mode,
+                                             boundary), dtype)
+    batch = random_array(rng, (3, 5000), dtype)
+    got = convop.convolve(batch, h[None], mode, boundary=boundary, axes=1, method="direct")
+    assert_close(got, np.stack([reference_convolve(r, h, mode, boundary) for r in batch]),
+                 dtype)

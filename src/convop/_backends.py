@@ -28,7 +28,7 @@ from typing import Sequence
 
 import numpy as np
 
-from . import _torch_direct
+from . import _choose, _torch_direct
 from ._choose import plan
 from ._extension import AxisExtension
 from ._fft_backends import (  # noqa: F401
@@ -207,10 +207,11 @@ def valid_direct(a: np.ndarray, b: np.ndarray, nd: int) -> np.ndarray:
             return torch_out
     if nd == 1 and b.ndim == 1 or (nd == 1 and prod(b.shape[:-1]) == 1):
         bv = b.reshape(-1)
-        if a.ndim == 1:
+        sa = _choose.shift_add_1d(nout[0], nb[0], _dtype(a, b))
+        if a.ndim == 1 and not sa:
             return np.convolve(a, bv, mode="valid")
         rows = prod(a.shape[:-1])
-        if rows <= 16 or nb[0] > 64:
+        if not sa and (rows <= 16 or nb[0] > 64):
             flat = a.reshape(rows, -1)
             out = np.empty((rows, nout[0]), dtype=_dtype(a, b))
             for i in range(rows):
@@ -245,7 +246,7 @@ def _direct_padded(a: np.ndarray, b: np.ndarray, nd: int,
     if nd == 1 and a.ndim == 1 and b.ndim == 1:
         (l, r), k = pads[0], nb[0]
         n = na[0] + l + r - k + 1
-        if l <= k - 1 and r <= k - 1:
+        if l <= k - 1 and r <= k - 1 and not _choose.shift_add_1d(n, k, _dtype(a, b)):
             full_out = np.convolve(a, b, mode="full")
             start = k - 1 - l
             return full_out[start:start + n]
@@ -312,6 +313,8 @@ def _direct_1d_border(a: np.ndarray, b: np.ndarray, pads: tuple[int, int],
     edges = _edges(a, 0, left, right, boundary)
     if edges is None or n < k or left > k - 1 or right > k - 1:
         return None
+    if _choose.shift_add_1d(n + left + right - k + 1, k, _dtype(a, b)):
+        return None            # the extended copy and shift-and-add (conv_zero's path)
     if n <= SMALL_1D_COPY:
         # short signals: one extended copy and one call beat three calls (measured
         # 4.7 vs 8.9 µs at n = 1000, k = 3)
@@ -479,5 +482,4 @@ def full(a: np.ndarray, b: np.ndarray, nd: int, method: str) -> np.ndarray:
 def choose(na: tuple[int, ...], nb: tuple[int, ...], nout: tuple[int, ...],
            batch: int, fshape_sum: bool = True) -> str:
     """Backward-compatible name: the method :mod:`convop._choose` picks for this shape."""
-    from ._choose import plan
     return plan(na, nb, batch, np.dtype(np.float64))

@@ -117,6 +117,13 @@ def measure(quick: bool = False,
         out[prec]["np1d"] = (over, slopes[0])
         out[prec]["np1d_31"] = (0.0, slopes[1])
         out[prec]["np1d_301"] = (0.0, slopes[2])
+        # 1-D shift-and-add: seconds per tap = overhead + slope · outputs
+        b = rng.standard_normal(15).astype(dt)
+        per_tap = []
+        for n in (2000, int(50_000 * scale)):
+            a = rng.standard_normal(n + 14).astype(dt)
+            per_tap.append((n, _time(lambda: be._shift_add(a, b, 1, (n,))) / 15))
+        out[prec]["sa1d"] = _fit(*per_tap)
         pts = []
         for n, k in ((16, 3), (int(512 * scale ** 0.5), 5)):
             a, b = rng.standard_normal((n, n)).astype(dt), rng.standard_normal((k, k)).astype(dt)

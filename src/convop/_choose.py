@@ -24,13 +24,13 @@ __all__ = ["choose_method"]
 #: "f4": float32/complex64); measured on the 2-core development machine
 DEFAULTS: dict[str, dict[str, tuple[float, float]]] = {
     "f8": {"np1d": (2.0e-06, 2.8e-10), "np1d_31": (0.0, 6.4e-10), "np1d_301": (0.0, 1.4e-10),
-           "sad": (3.8e-06, 5.9e-10), "gemm": (2e-05, 1.9e-09),
+           "sa1d": (1.5e-06, 3.8e-10), "sad": (3.8e-06, 5.9e-10), "gemm": (2e-05, 1.9e-09),
            "fft": (7.0e-05, 4.0e-10), "fft_big": (0.0, 1.0e-09), "oa": (9e-05, 6e-09),
            "layer_tap": (1e-05, 9.7e-11), "layer_gemm": (1e-05, 7.4e-11),
            "layer_fft": (3e-05, 8.8e-10), "layer_cmul": (0.0, 2.4e-09),
            "torch_layer": (2e-05, 6.3e-11)},
     "f4": {"np1d": (2.0e-06, 3.2e-10), "np1d_31": (0.0, 1.0e-09), "np1d_301": (0.0, 8.5e-11),
-           "sad": (4.4e-06, 1.8e-10), "gemm": (2e-05, 1.5e-09),
+           "sa1d": (3.0e-06, 1.8e-10), "sad": (4.4e-06, 1.8e-10), "gemm": (2e-05, 1.5e-09),
            "fft": (7.0e-05, 3.5e-10), "fft_big": (0.0, 4.1e-10), "oa": (9e-05, 3.3e-09),
            "layer_tap": (1e-05, 5e-11), "layer_gemm": (1e-05, 4.6e-11),
            "layer_fft": (3e-05, 6.6e-10), "layer_cmul": (0.0, 1.8e-09),
@@ -115,6 +115,34 @@ def np1d_slope(c: dict[str, tuple[float, float]], k: int) -> float:
     return _interp(k, NP_K[1], s31, NP_K[2], s301)
 
 
+#: numpy.convolve runs a fast loop up to 11 taps and a 3-8x slower one from 12 (measured
+#: float32, N = 1e4: K = 11 → 39 µs, K = 12 → 198 µs). Shift-and-add (one pass per tap)
+#: then wins in float32 up to 64 taps (2.6-7x at K = 12-31). In float64 numpy's loop is
+#: faster and the two traded places from run to run (K = 12-16: 0.7-1.9x), so float64
+#: stays on numpy.convolve
+SHIFT_ADD_MIN_TAPS = 12
+SHIFT_ADD_MAX_TAPS = {"f4": 64, "f8": 0}
+
+
+def direct_1d_costs(c: dict[str, tuple[float, float]], n_out: int, k: int,
+                    batch: int = 1) -> tuple[float, float]:
+    """Predicted seconds of ``numpy.convolve`` and of shift-and-add (one pass per tap)
+    for ``batch`` 1-D valid convolutions with ``n_out`` outputs and ``k`` taps."""
+    np_cost = c["np1d"][0] * batch + np1d_slope(c, k) * n_out * k * batch
+    o, s = c["sa1d"]
+    return np_cost, k * (o + s * n_out * batch)
+
+
+def shift_add_1d(n_out: int, k: int, dtype: np.dtype) -> bool:
+    """Whether the 1-D direct method should shift and add rather than call
+    ``numpy.convolve`` (mid-size kernels, where numpy's inner loop is slow)."""
+    key = _key(np.dtype(dtype))
+    if not SHIFT_ADD_MIN_TAPS <= k <= SHIFT_ADD_MAX_TAPS[key]:
+        return False
+    np_cost, sa_cost = direct_1d_costs(constants()[key], n_out, k)
+    return sa_cost < np_cost
+
+
 def fft_slope(c: dict[str, tuple[float, float]], f: int) -> float:
     """Seconds per FFT unit (F log2 F) at size ``f``: cache-resident transforms are
     cheaper per unit than memory-bound ones."""
@@ -139,7 +167,9 @@ def costs(na: tuple[int, ...], nb: tuple[int, ...], batch: int,
     work = batch * nout * taps
     out: dict[str, float] = {}
     if nd == 1:
-        out["direct"] = c["np1d"][0] * batch + np1d_slope(c, nb[0]) * work
+        np_cost, sa_cost = direct_1d_costs(c, nout, nb[0], batch)
+        sa_ok = SHIFT_ADD_MIN_TAPS <= nb[0] <= SHIFT_ADD_MAX_TAPS[_key(np.dtype(dtype))]
+        out["direct"] = min(np_cost, sa_cost) if sa_ok else np_cost
     else:
         o, s = c["sad"]
         out["direct"] = o * taps + s * work * 2

@@ -5,7 +5,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from . import _backends, _torch_direct, _validate
+from . import _backends, _choose, _torch_direct, _validate
 from ._errors import ConvopValueError, invalid
 
 __all__ = ["convolve", "correlate"]
@@ -86,7 +86,9 @@ def convolve(in1: Any, in2: Any, mode: str = "full", *, boundary: str = "zero",
             and (not _torch_direct.RULE_1D or in2.size < _torch_direct.MIN_TAPS_1D
                  or not _backends.torch_available())
             and (method == "direct" or method == "auto"
-                 and _backends.auto_1d(in1.size, in2.size, mode, in1.dtype) == "direct")):
+                 and _backends.auto_1d(in1.size, in2.size, mode, in1.dtype) == "direct")
+            and (in2.size < _choose.SHIFT_ADD_MIN_TAPS
+                 or not _choose.shift_add_1d(in1.size, in2.size, in1.dtype))):
         # fastest path (1-D, small kernels): numpy.convolve, as scipy does
         if boundary == "zero" or mode == "valid":
             if mode in ("full", "valid", "same"):
