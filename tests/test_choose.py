@@ -9,7 +9,7 @@ import pytest
 import convop
 from convop import _calibrate, _choose
 
-FUNCTIONAL = {"direct", "fft", "overlap-add"}
+FUNCTIONAL = {"direct", "gemm", "fft", "overlap-add"}  # gemm: 1-D block Toeplitz
 LAYER = {"direct", "gemm", "fft"}
 
 

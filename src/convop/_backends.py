@@ -29,8 +29,9 @@ from typing import Sequence
 import numpy as np
 
 from . import _choose, _torch_direct
+from ._blocked import valid_blocked
 from ._choose import plan
-from ._extension import AxisExtension
+from ._extension import AxisExtension, edge_samples, fast_pad  # noqa: F401
 from ._fft_backends import (  # noqa: F401
     WORKERS,
     _crop,
@@ -108,55 +109,6 @@ def pad(a: np.ndarray, exts: Sequence[AxisExtension] | None) -> np.ndarray:
         w = [(0, 0)] * a.ndim
         w[a.ndim - d + k] = widths[a.ndim - d + k]
         out = np.pad(out, w, mode=NUMPY_PAD_MODE[e.boundary])
-    return out
-
-
-def _edges(a: np.ndarray, axis: int, left: int, right: int,
-           boundary: str) -> tuple[np.ndarray, np.ndarray] | None:
-    """The ``left``/``right`` extension samples of ``a`` along ``axis`` by slicing
-    (None when the widths need numpy.pad's repeated reflections)."""
-    n = a.shape[axis]
-    lim = n - 1 if boundary == "reflect" else n
-    if left > lim or right > lim:
-        return None
-
-    def sl(start: int | None, stop: int | None, step: int | None = None) -> np.ndarray:
-        idx = [slice(None)] * a.ndim
-        if step == -1 and stop is not None and stop < 0:
-            stop = None  # a reversed slice down to (and including) index 0
-        idx[axis] = slice(start, stop, step)
-        return a[tuple(idx)]
-    if boundary == "periodic":
-        return sl(n - left, n), sl(0, right)
-    if boundary == "reflect":
-        return sl(left, 0, -1), sl(n - 2, n - 2 - right, -1)
-    if boundary == "symmetric":
-        return sl(left - 1, None, -1) if left else sl(0, 0), sl(n - 1, n - 1 - right, -1)
-    if boundary == "replicate":
-        shape_l, shape_r = list(a.shape), list(a.shape)
-        shape_l[axis], shape_r[axis] = left, right
-        return (np.broadcast_to(sl(0, 1), shape_l), np.broadcast_to(sl(n - 1, n), shape_r))
-    zl, zr = list(a.shape), list(a.shape)
-    zl[axis], zr[axis] = left, right
-    return np.zeros(zl, a.dtype), np.zeros(zr, a.dtype)
-
-
-def fast_pad(a: np.ndarray, nd: int, pads: Sequence[tuple[int, int]],
-             boundary: str) -> np.ndarray:
-    """Extend the trailing ``nd`` axes by ``pads`` samples in ``boundary`` mode: one
-    concatenation per axis (numpy.pad for widths beyond one reflection)."""
-    out = a
-    for k, (left, right) in enumerate(pads):
-        if not (left or right):
-            continue
-        axis = a.ndim - nd + k
-        edges = _edges(out, axis, left, right, boundary)
-        if edges is None:
-            width = [(0, 0)] * a.ndim
-            width[axis] = (left, right)
-            out = np.pad(out, width, mode=NUMPY_PAD_MODE[boundary])
-        else:
-            out = np.concatenate((edges[0], out, edges[1]), axis=axis)
     return out
 
 
@@ -310,7 +262,7 @@ def _direct_1d_border(a: np.ndarray, b: np.ndarray, pads: tuple[int, int],
     """1-D ``valid(E a, b)`` as the zero-boundary result with only its border samples
     (windows reading extended samples) recomputed: no copy of ``a``."""
     (left, right), k, n = pads, b.shape[0], a.shape[0]
-    edges = _edges(a, 0, left, right, boundary)
+    edges = edge_samples(a, 0, left, right, boundary)
     if edges is None or n < k or left > k - 1 or right > k - 1:
         return None
     if _choose.shift_add_1d(n + left + right - k + 1, k, _dtype(a, b)):
@@ -332,7 +284,10 @@ def _direct_1d_border(a: np.ndarray, b: np.ndarray, pads: tuple[int, int],
 
 # -- gemm (im2col) ------------------------------------------------------------------------
 def valid_gemm(a: np.ndarray, b: np.ndarray, nd: int) -> np.ndarray:
-    """Windows of ``a`` (im2col, in chunks) times the flipped kernel, one matmul per chunk."""
+    """Windows of ``a`` (im2col, in chunks) times the flipped kernel, one matmul per chunk;
+    1-D as block-Toeplitz matrix products (:mod:`convop._blocked`)."""
+    if nd == 1:
+        return valid_blocked(a, b)
     na, nb = a.shape[a.ndim - nd:], b.shape[b.ndim - nd:]
     nout = tuple(p - q + 1 for p, q in zip(na, nb))
     lead = _lead(a, b, nd)
@@ -384,19 +339,30 @@ def _resolve(method: str, a: np.ndarray, b: np.ndarray, nd: int,
     return plan(na, b.shape[b.ndim - nd:], batch, a.dtype)
 
 
-_AUTO_1D: dict[tuple[int, int, str, str], str] = {}
+_ROUTE_1D: dict[tuple[int, int, str, str, str], str] = {}
 
 
-def auto_1d(n: int, k: int, mode: str, dtype: np.dtype) -> str:
-    """The ``auto`` method of a 1-D zero-boundary convolution (memoised)."""
-    key = (n, k, mode, dtype.char)
-    got = _AUTO_1D.get(key)
+def route_1d(n: int, k: int, mode: str, dtype: np.dtype, method: str) -> str:
+    """The short path of a plain 1-D call (same float dtype, ``k <= n``; memoised):
+    ``'numpy'`` (numpy.convolve, border terms fixed), ``'gemm'`` (block-Toeplitz
+    products) or ``''`` (the general dispatch)."""
+    key = (n, k, mode, dtype.char, method)
+    got = _ROUTE_1D.get(key)
     if got is None:
-        ext = n + 2 * (k - 1) if mode == "full" else n + k - 1 if mode == "same" else n
-        got = plan((ext,), (k,), 1, dtype)
-        if len(_AUTO_1D) > 4096:
-            _AUTO_1D.clear()
-        _AUTO_1D[key] = got
+        got = ""
+        if mode in ("full", "same", "valid") and method in ("auto", "direct", "gemm"):
+            ext = n + 2 * (k - 1) if mode == "full" else n + k - 1 if mode == "same" else n
+            chosen = plan((ext,), (k,), 1, dtype) if method == "auto" else method
+            torch_1d = (_torch_direct.RULE_1D and k >= _torch_direct.MIN_TAPS_1D
+                        and torch_available())
+            if chosen == "gemm":
+                got = "gemm"
+            elif (chosen == "direct" and not torch_1d
+                  and not _choose.shift_add_1d(ext - k + 1, k, dtype)):
+                got = "numpy"
+        if len(_ROUTE_1D) > 4096:
+            _ROUTE_1D.clear()
+        _ROUTE_1D[key] = got
     return got
 
 
@@ -411,6 +377,8 @@ def conv_zero(a: np.ndarray, b: np.ndarray, nd: int, method: str,
     if method == "direct":
         return _direct_padded(a, b, nd, pads)
     if method == "gemm":
+        if nd == 1:
+            return valid_blocked(a, b, pads[0])
         if any(l or r for l, r in pads):
             a = np.pad(a, [(0, 0)] * (a.ndim - nd) + list(pads))
         return valid_gemm(a, b, nd)
@@ -442,6 +410,10 @@ def conv_boundary(a: np.ndarray, b: np.ndarray, nd: int, method: str,
         out = torch_valid(a, b, nd, pads, boundary)
         if out is not None:
             return out
+    if method == "gemm" and nd == 1:
+        res = valid_blocked(a, b, pads[0], boundary)
+        if res is not None:
+            return res
     if boundary == "periodic" and method != "gemm":
         return conv_periodic(a, b, nd, method, pads, conv_zero)
     if method == "direct" and a.ndim == 1 and b.ndim == 1:

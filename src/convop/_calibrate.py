@@ -124,6 +124,15 @@ def measure(quick: bool = False,
             a = rng.standard_normal(n + 14).astype(dt)
             per_tap.append((n, _time(lambda: be._shift_add(a, b, 1, (n,))) / 15))
         out[prec]["sa1d"] = _fit(*per_tap)
+        # 1-D block-Toeplitz GEMM: seconds = overhead + slope · rows·(B + K − 1)
+        from ._blocked import block_length, valid_blocked
+        pts = []
+        for n, k in ((2000, 15), (int(100_000 * scale), 31)):
+            a, b = rng.standard_normal(n + k - 1).astype(dt), rng.standard_normal(k).astype(dt)
+            bsz = block_length(n, k)
+            pts.append((-(-n // bsz) * bsz * (bsz + k - 1),
+                        _time(lambda: valid_blocked(a, b))))
+        out[prec]["bt1d"] = _fit(*pts)
         pts = []
         for n, k in ((16, 3), (int(512 * scale ** 0.5), 5)):
             a, b = rng.standard_normal((n, n)).astype(dt), rng.standard_normal((k, k)).astype(dt)

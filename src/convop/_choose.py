@@ -24,13 +24,13 @@ __all__ = ["choose_method"]
 #: "f4": float32/complex64); measured on the 2-core development machine
 DEFAULTS: dict[str, dict[str, tuple[float, float]]] = {
     "f8": {"np1d": (2.0e-06, 2.8e-10), "np1d_31": (0.0, 6.4e-10), "np1d_301": (0.0, 1.4e-10),
-           "sa1d": (1.5e-06, 3.8e-10), "sad": (3.8e-06, 5.9e-10), "gemm": (2e-05, 1.9e-09),
+           "sa1d": (1.5e-06, 3.8e-10), "bt1d": (1.2e-05, 5.5e-11), "sad": (3.8e-06, 5.9e-10), "gemm": (2e-05, 1.9e-09),
            "fft": (7.0e-05, 4.0e-10), "fft_big": (0.0, 1.0e-09), "oa": (9e-05, 6e-09),
            "layer_tap": (1e-05, 9.7e-11), "layer_gemm": (1e-05, 7.4e-11),
            "layer_fft": (3e-05, 8.8e-10), "layer_cmul": (0.0, 2.4e-09),
            "torch_layer": (2e-05, 6.3e-11)},
     "f4": {"np1d": (2.0e-06, 3.2e-10), "np1d_31": (0.0, 1.0e-09), "np1d_301": (0.0, 8.5e-11),
-           "sa1d": (3.0e-06, 1.8e-10), "sad": (4.4e-06, 1.8e-10), "gemm": (2e-05, 1.5e-09),
+           "sa1d": (3.0e-06, 1.8e-10), "bt1d": (1.2e-05, 3.5e-11), "sad": (4.4e-06, 1.8e-10), "gemm": (2e-05, 1.5e-09),
            "fft": (7.0e-05, 3.5e-10), "fft_big": (0.0, 4.1e-10), "oa": (9e-05, 3.3e-09),
            "layer_tap": (1e-05, 5e-11), "layer_gemm": (1e-05, 4.6e-11),
            "layer_fft": (3e-05, 6.6e-10), "layer_cmul": (0.0, 1.8e-09),
@@ -173,8 +173,14 @@ def costs(na: tuple[int, ...], nb: tuple[int, ...], batch: int,
     else:
         o, s = c["sad"]
         out["direct"] = o * taps + s * work * 2
-    o, s = c["gemm"]
-    out["gemm"] = o + s * work * 1.5
+    if nd == 1:
+        from ._blocked import block_length
+        bsz = block_length(nout, nb[0])
+        o, s = c["bt1d"]
+        out["gemm"] = o + s * batch * -(-nout // bsz) * bsz * (bsz + nb[0] - 1)
+    else:
+        o, s = c["gemm"]
+        out["gemm"] = o + s * work * 1.5
     f = prod(_fast(p) for p in na)
     from ._fft_backends import TORCH_FFT_MIN
     fast_multi = nd >= 2 and torch and np.dtype(dtype).kind == "f" and f >= TORCH_FFT_MIN
@@ -201,7 +207,8 @@ def _plan(na: tuple[int, ...], nb: tuple[int, ...], batch: int, dtype: str,
         if _torch_direct.worth_it(na, nb, np.dtype(dtype)):
             return "direct"                  # torch's conv1d, measured faster here
     est = costs(na, nb, batch, np.dtype(dtype), torch)
-    est.pop("gemm", None)  # gemm only wins for multichannel layers
+    if len(na) > 1:
+        est.pop("gemm", None)  # N-D im2col only wins for multichannel layers
     return min(est, key=est.__getitem__)
 
 
@@ -260,8 +267,9 @@ def choose_method(in1: Any, in2: Any, mode: str = "full", **spec: Any) -> str:
     Returns
     -------
     str
-        ``'direct'``, ``'fft'`` or ``'overlap-add'`` (functional), ``'direct'``,
-        ``'gemm'`` or ``'fft'`` (layers).
+        ``'direct'``, ``'fft'`` or ``'overlap-add'`` (functional; also ``'gemm'`` in
+        1-D, the block-Toeplitz matrix product), ``'direct'``, ``'gemm'`` or ``'fft'``
+        (layers).
 
     Raises
     ------

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from math import prod
+from typing import Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -159,3 +160,52 @@ def full_extensions(shape: tuple[int, ...], kshape: tuple[int, ...], boundary: s
 
 def padded_size(exts: tuple[AxisExtension, ...]) -> int:
     return prod(e.size for e in exts)
+
+
+def edge_samples(a: np.ndarray, axis: int, left: int, right: int,
+                 boundary: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """The ``left``/``right`` extension samples of ``a`` along ``axis`` by slicing
+    (None when the widths need numpy.pad's repeated reflections)."""
+    n = a.shape[axis]
+    lim = n - 1 if boundary == "reflect" else n
+    if left > lim or right > lim:
+        return None
+
+    def sl(start: int | None, stop: int | None, step: int | None = None) -> np.ndarray:
+        idx = [slice(None)] * a.ndim
+        if step == -1 and stop is not None and stop < 0:
+            stop = None  # a reversed slice down to (and including) index 0
+        idx[axis] = slice(start, stop, step)
+        return a[tuple(idx)]
+    if boundary == "periodic":
+        return sl(n - left, n), sl(0, right)
+    if boundary == "reflect":
+        return sl(left, 0, -1), sl(n - 2, n - 2 - right, -1)
+    if boundary == "symmetric":
+        return sl(left - 1, None, -1) if left else sl(0, 0), sl(n - 1, n - 1 - right, -1)
+    if boundary == "replicate":
+        shape_l, shape_r = list(a.shape), list(a.shape)
+        shape_l[axis], shape_r[axis] = left, right
+        return (np.broadcast_to(sl(0, 1), shape_l), np.broadcast_to(sl(n - 1, n), shape_r))
+    zl, zr = list(a.shape), list(a.shape)
+    zl[axis], zr[axis] = left, right
+    return np.zeros(zl, a.dtype), np.zeros(zr, a.dtype)
+
+
+def fast_pad(a: np.ndarray, nd: int, pads: Sequence[tuple[int, int]],
+             boundary: str) -> np.ndarray:
+    """Extend the trailing ``nd`` axes by ``pads`` samples in ``boundary`` mode: one
+    concatenation per axis (numpy.pad for widths beyond one reflection)."""
+    out = a
+    for k, (left, right) in enumerate(pads):
+        if not (left or right):
+            continue
+        axis = a.ndim - nd + k
+        edges = edge_samples(out, axis, left, right, boundary)
+        if edges is None:
+            width = [(0, 0)] * a.ndim
+            width[axis] = (left, right)
+            out = np.pad(out, width, mode=NUMPY_PAD_MODE[boundary])
+        else:
+            out = np.concatenate((edges[0], out, edges[1]), axis=axis)
+    return out

@@ -5,10 +5,12 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from . import _backends, _choose, _torch_direct, _validate
+from . import _backends, _blocked, _validate
 from ._errors import ConvopValueError, invalid
 
 __all__ = ["convolve", "correlate"]
+
+_F8, _F4 = np.dtype(np.float64), np.dtype(np.float32)
 
 
 def _normalise_axes(axes: Any, ndim: int) -> tuple[int, ...]:
@@ -81,28 +83,13 @@ def convolve(in1: Any, in2: Any, mode: str = "full", *, boundary: str = "zero",
     [4.0, 3.0, 5.0]
     """
     if (type(in1) is np.ndarray and type(in2) is np.ndarray and in1.ndim == 1 == in2.ndim
-            and axes is None and in1.dtype == in2.dtype
-            and in1.dtype.char in "fd" and 0 < in2.size <= in1.size
-            and (not _torch_direct.RULE_1D or in2.size < _torch_direct.MIN_TAPS_1D
-                 or not _backends.torch_available())
-            and (method == "direct" or method == "auto"
-                 and _backends.auto_1d(in1.size, in2.size, mode, in1.dtype) == "direct")
-            and (in2.size < _choose.SHIFT_ADD_MIN_TAPS
-                 or not _choose.shift_add_1d(in1.size, in2.size, in1.dtype))):
-        # fastest path (1-D, small kernels): numpy.convolve, as scipy does
-        if boundary == "zero" or mode == "valid":
-            if mode in ("full", "valid", "same"):
-                # numpy's 'same' centres like scipy's when len(in1) >= len(in2)
-                return np.convolve(in1, in2, mode)
-        elif mode == "full" or mode == "same":
-            k = in2.size
-            bnd = _validate.boundary(boundary)
-            if k <= _backends.SCALAR_FIXUP_TAPS:
-                res = _backends.direct_1d_fixup(in1, in2, mode, bnd)
-            else:
-                pads = (k - 1, k - 1) if mode == "full" else (k - 1 - (k - 1) // 2,
-                                                             (k - 1) // 2)
-                res = _backends._direct_1d_border(in1, in2, pads, bnd)
+            and axes is None and in1.dtype is in2.dtype
+            and (in1.dtype is _F8 or in1.dtype is _F4)
+            and 0 < in2.size <= in1.size):
+        # short paths of plain 1-D calls (memoised choice; microseconds matter here)
+        route = _backends.route_1d(in1.size, in2.size, mode, in1.dtype, method)
+        if route:
+            res = _short_1d(in1, in2, mode, boundary, route)
             if res is not None:
                 return res
     mode = _validate.mode(mode)
@@ -168,6 +155,30 @@ def convolve(in1: Any, in2: Any, mode: str = "full", *, boundary: str = "zero",
     if exact_int and out.dtype.kind == "f":
         out = np.rint(out)
     return out.astype(result_type, copy=False)
+
+
+def _short_1d(a: np.ndarray, b: np.ndarray, mode: str, boundary: str,
+              route: str) -> np.ndarray | None:
+    """:func:`convolve` of 1-D float arrays (``len(b) <= len(a)``) by ``route``."""
+    k = b.size
+    if boundary == "zero" or mode == "valid":
+        if route == "numpy":
+            # numpy's 'same' centres like scipy's when len(in1) >= len(in2)
+            return np.convolve(a, b, mode)
+        bnd = "zero"
+    else:
+        bnd = _validate.boundary(boundary)
+    if mode == "valid":
+        pads = (0, 0)
+    elif mode == "full":
+        pads = (k - 1, k - 1)
+    else:
+        pads = (k - 1 - (k - 1) // 2, (k - 1) // 2)
+    if route == "gemm":
+        return _blocked.valid_blocked(a, b, pads, bnd)
+    if k <= _backends.SCALAR_FIXUP_TAPS:
+        return _backends.direct_1d_fixup(a, b, mode, bnd)
+    return _backends._direct_1d_border(a, b, pads, bnd)
 
 
 def _compute(a: np.ndarray, b: np.ndarray, nd: int, na: tuple[int, ...],

@@ -1,0 +1,107 @@
+"""The 1-D block-Toeplitz GEMM engine (``method='gemm'`` in 1-D) against numpy/scipy."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.signal as ss
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import convop
+from convop import _backends, _blocked, _choose
+
+from helpers import NUMPY_MODE, assert_close, random_array, reference_convolve
+
+
+def test_kernel_matrix_is_the_toeplitz_of_the_flipped_kernel():
+    k = np.array([1.0, 2.0, 3.0])
+    t = _blocked.kernel_matrix(k, 4, k.dtype)
+    assert t.shape == (6, 4)
+    for m in range(6):
+        for r in range(4):
+            want = k[2 - m + r] if 0 <= m - r < 3 else 0.0
+            assert t[m, r] == want
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 300), k=st.integers(1, 40), block=st.sampled_from([None, 1, 3, 8, 16]),
+       left=st.integers(0, 40), right=st.integers(0, 40),
+       boundary=st.sampled_from(list(NUMPY_MODE)),
+       dtype=st.sampled_from(["float32", "float64", "complex128"]), seed=st.integers(0, 999))
+def test_valid_blocked_matches_padded_numpy(n, k, block, left, right, boundary, dtype, seed):
+    rng = np.random.default_rng(seed)
+    left, right = min(left, k - 1), min(right, k - 1)
+    if n + left + right < k:
+        return
+    a, b = random_array(rng, (n,), dtype), random_array(rng, (k,), dtype)
+    a0, b0 = a.copy(), b.copy()
+    got = _blocked.valid_blocked(a, b, (left, right), boundary, block)
+    ref = np.convolve(np.pad(a, (left, right), mode=NUMPY_MODE[boundary]), b, "valid")
+    if got is None:     # only when one reflection is not enough
+        assert max(left, right) > n - (1 if boundary == "reflect" else 0)
+        return
+    assert got.dtype == np.dtype(dtype)
+    assert_close(got, ref, dtype)
+    np.testing.assert_array_equal(a, a0)
+    np.testing.assert_array_equal(b, b0)
+
+
+@pytest.mark.parametrize("chunk", [64, 1 << 12, 1 << 21])
+@pytest.mark.parametrize("lead_a,lead_b", [((5,), (1,)), ((5,), (5,)), ((1,), (4,)),
+                                           ((2, 3), (1, 3))])
+def test_batches_and_chunks(monkeypatch, chunk, lead_a, lead_b):
+    """Leading axes broadcast (one kernel matrix per kernel row); every chunking of the
+    windows (rows at a time, blocks of one row at a time) gives the same result."""
+    monkeypatch.setattr(_blocked, "CHUNK", chunk)
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal(lead_a + (700,))
+    b = rng.standard_normal(lead_b + (23,))
+    got = _blocked.valid_blocked(a, b, (22, 11), "periodic")
+    lead = np.broadcast_shapes(lead_a, lead_b)
+    ap = np.pad(np.broadcast_to(a, lead + (700,)), [(0, 0)] * len(lead) + [(22, 11)],
+                mode="wrap")
+    ref = ss.fftconvolve(ap, np.broadcast_to(b, lead + (23,)), "valid", axes=-1)
+    assert_close(got, ref)
+
+
+@pytest.mark.parametrize("boundary", list(NUMPY_MODE))
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_convolve_gemm_1d_long(boundary, mode, dtype):
+    """Long signals (several blocks of 32+, chunked windows) through the public API."""
+    rng = np.random.default_rng(3)
+    x, h = random_array(rng, (20_003,), dtype), random_array(rng, (37,), dtype)
+    got = convop.convolve(x, h, mode, boundary=boundary, method="gemm")
+    assert got.dtype == np.dtype(dtype)
+    ref = reference_convolve(x.astype(np.float64), h.astype(np.float64), mode, boundary)
+    assert_close(got, ref, dtype)
+
+
+def test_auto_takes_gemm_where_the_model_says_so(monkeypatch):
+    """Mid-size kernels on long signals: the cost model (shipped constants) picks the
+    block Toeplitz form, and the short path of convolve() returns scipy's numbers."""
+    monkeypatch.setattr(_backends, "_ROUTE_1D", {})
+    _choose.set_constants(_choose.DEFAULTS)
+    try:
+        _check_auto_gemm()
+    finally:
+        _choose.set_constants(None)
+
+
+def _check_auto_gemm():
+    x, h = np.random.default_rng(4).standard_normal((2, 50_000))[0], np.ones(31)
+    assert convop.choose_method(x, h, "same") == "gemm"
+    assert _backends.route_1d(x.size, h.size, "same", x.dtype, "auto") == "gemm"
+    assert_close(convop.convolve(x, h, "same"), ss.convolve(x, h, "same"))
+    assert_close(convop.convolve(x, h, "same", boundary="reflect"),
+                 reference_convolve(x, h, "same", "reflect"))
+
+
+def test_kernel_cache_sees_kernel_changes():
+    """The remembered kernel matrices are keyed by value: editing a kernel in place
+    between calls must not reuse the old matrix."""
+    x, h = np.arange(100.0), np.ones(20)
+    first = convop.convolve(x, h, method="gemm")
+    h[3] = 5.0
+    assert_close(convop.convolve(x, h, method="gemm"), np.convolve(x, h))
+    assert not np.allclose(first, np.convolve(x, h))
