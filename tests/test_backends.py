@@ -354,3 +354,21 @@ def test_1d_shift_and_add_for_mid_size_kernels(dtype, boundary, mode):
     got = convop.convolve(batch, h[None], mode, boundary=boundary, axes=1, method="direct")
     assert_close(got, np.stack([reference_convolve(r, h, mode, boundary) for r in batch]),
                  dtype)
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 30), left=st.integers(0, 31), right=st.integers(0, 31),
+       boundary=st.sampled_from(("zero", "periodic", "reflect", "symmetric", "replicate")))
+def test_edges_1d_match_numpy_pad(n, left, right, boundary):
+    """The 1-D edge slices of the short paths are numpy.pad's samples, or None when
+    numpy.pad would need more than one wrap/reflection."""
+    from convop._extension import edges_1d
+    x = np.arange(1.0, n + 1)
+    got = edges_1d(x, left, right, boundary)
+    limit = n - 1 if boundary == "reflect" else n
+    if got is None:
+        assert boundary != "zero" and boundary != "replicate" and max(left, right) > limit
+        return
+    mode = {"zero": "constant", "periodic": "wrap", "replicate": "edge"}.get(boundary, boundary)
+    ref = np.pad(x, (left, right), mode=mode)
+    np.testing.assert_array_equal(np.concatenate((got[0], x, got[1])), ref)

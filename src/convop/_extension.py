@@ -162,6 +162,27 @@ def padded_size(exts: tuple[AxisExtension, ...]) -> int:
     return prod(e.size for e in exts)
 
 
+def edges_1d(a: np.ndarray, left: int, right: int,
+             boundary: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`edge_samples` of a 1-D array, with the least Python (microsecond calls)."""
+    n = a.shape[0]
+    if boundary == "periodic":
+        if left > n or right > n:
+            return None
+        return a[n - left:], a[:right]
+    if boundary == "reflect":
+        if left > n - 1 or right > n - 1:
+            return None
+        return a[left:0:-1], a[::-1][1:right + 1]
+    if boundary == "symmetric":
+        if left > n or right > n:
+            return None
+        return a[:left][::-1], a[::-1][:right]
+    if boundary == "replicate":
+        return np.full(left, a[0], a.dtype), np.full(right, a[n - 1], a.dtype)
+    return np.zeros(left, a.dtype), np.zeros(right, a.dtype)
+
+
 def edge_samples(a: np.ndarray, axis: int, left: int, right: int,
                  boundary: str) -> tuple[np.ndarray, np.ndarray] | None:
     """The ``left``/``right`` extension samples of ``a`` along ``axis`` by slicing

@@ -7,6 +7,7 @@ import numpy as np
 
 from . import _backends, _blocked, _validate
 from ._errors import ConvopValueError, invalid
+from ._extension import edges_1d
 
 __all__ = ["convolve", "correlate"]
 
@@ -84,12 +85,12 @@ def convolve(in1: Any, in2: Any, mode: str = "full", *, boundary: str = "zero",
     """
     if (type(in1) is np.ndarray and type(in2) is np.ndarray and in1.ndim == 1 == in2.ndim
             and axes is None and in1.dtype is in2.dtype
-            and (in1.dtype is _F8 or in1.dtype is _F4)
-            and 0 < in2.size <= in1.size):
+            and (in1.dtype is _F8 or in1.dtype is _F4) and 0 < in2.size <= in1.size
+            and type(mode) is str and type(boundary) is str and type(method) is str):
         # short paths of plain 1-D calls (memoised choice; microseconds matter here)
-        route = _backends.route_1d(in1.size, in2.size, mode, in1.dtype, method)
-        if route:
-            res = _short_1d(in1, in2, mode, boundary, route)
+        route = _backends.route_1d(in1.size, in2.size, mode, in1.dtype, method, boundary)
+        if route is not None:
+            res = _short_1d(in1, in2, *route)
             if res is not None:
                 return res
     mode = _validate.mode(mode)
@@ -157,27 +158,21 @@ def convolve(in1: Any, in2: Any, mode: str = "full", *, boundary: str = "zero",
     return out.astype(result_type, copy=False)
 
 
-def _short_1d(a: np.ndarray, b: np.ndarray, mode: str, boundary: str,
-              route: str) -> np.ndarray | None:
-    """:func:`convolve` of 1-D float arrays (``len(b) <= len(a)``) by ``route``."""
-    k = b.size
-    if boundary == "zero" or mode == "valid":
-        if route == "numpy":
-            # numpy's 'same' centres like scipy's when len(in1) >= len(in2)
-            return np.convolve(a, b, mode)
-        bnd = "zero"
-    else:
-        bnd = _validate.boundary(boundary)
-    if mode == "valid":
-        pads = (0, 0)
-    elif mode == "full":
-        pads = (k - 1, k - 1)
-    else:
-        pads = (k - 1 - (k - 1) // 2, (k - 1) // 2)
-    if route == "gemm":
+def _short_1d(a: np.ndarray, b: np.ndarray, how: str, mode: str, bnd: str,
+              pads: tuple[int, int]) -> np.ndarray | None:
+    """:func:`convolve` of 1-D float arrays (``len(b) <= len(a)``), routed by
+    :func:`convop._backends.route_1d`; None to take the general path."""
+    if how == "numpy":
+        # numpy's 'same' centres like scipy's when len(in1) >= len(in2)
+        return np.convolve(a, b, mode)
+    if how == "gemm":
         return _blocked.valid_blocked(a, b, pads, bnd)
-    if k <= _backends.SCALAR_FIXUP_TAPS:
+    if how == "fixup":
         return _backends.direct_1d_fixup(a, b, mode, bnd)
+    if how == "copy":
+        edges = edges_1d(a, pads[0], pads[1], bnd)
+        if edges is not None:
+            return np.convolve(np.concatenate((edges[0], a, edges[1])), b, "valid")
     return _backends._direct_1d_border(a, b, pads, bnd)
 
 
