@@ -15,7 +15,8 @@ direct method).
 
 Methods: ``direct`` (sliding dot products: :func:`numpy.convolve` in 1-D,
 shift-and-add in N-D, torch's native convolution where it was measured faster, see
-:mod:`convop._torch_direct`), ``gemm`` (im2col windows + one matrix product), ``fft``
+:mod:`convop._torch_direct`), ``gemm`` (im2col windows + one matrix product; in 1-D
+block-Toeplitz matrix products, :mod:`convop._blocked`), ``fft``
 (real FFTs, :mod:`convop._fft_backends`), ``overlap-add`` (blocked FFT). ``auto``
 asks the cost model of :mod:`convop._choose`.
 """

@@ -124,15 +124,19 @@ def measure(quick: bool = False,
             a = rng.standard_normal(n + 14).astype(dt)
             per_tap.append((n, _time(lambda: be._shift_add(a, b, 1, (n,))) / 15))
         out[prec]["sa1d"] = _fit(*per_tap)
-        # 1-D block-Toeplitz GEMM: seconds = overhead + slope · rows·(B + K − 1)
+        # 1-D block-Toeplitz GEMM: overhead + outputs · (per output + slope · (B + K − 1))
         from ._blocked import block_length, valid_blocked
         pts = []
-        for n, k in ((2000, 15), (int(100_000 * scale), 31)):
+        for n, k in ((2000, 15), (int(200_000 * scale), 3), (int(200_000 * scale), 64)):
             a, b = rng.standard_normal(n + k - 1).astype(dt), rng.standard_normal(k).astype(dt)
             bsz = block_length(n, k)
-            pts.append((-(-n // bsz) * bsz * (bsz + k - 1),
-                        _time(lambda: valid_blocked(a, b))))
-        out[prec]["bt1d"] = _fit(*pts)
+            pts.append((-(-n // bsz) * bsz, bsz + k - 1, _time(lambda: valid_blocked(a, b))))
+        (n0, _, t0), (n1, w1, t1), (n2, w2, t2) = pts
+        per1, per2 = t1 / n1, t2 / n2
+        s_bt = max((per2 - per1) / (w2 - w1), 1e-13)
+        c0 = max(per1 - s_bt * w1, 1e-12)
+        out[prec]["bt1d"] = (max(t0 - n0 * (c0 + s_bt * pts[0][1]), 0.0), s_bt)
+        out[prec]["bt1d_out"] = (0.0, c0)
         pts = []
         for n, k in ((16, 3), (int(512 * scale ** 0.5), 5)):
             a, b = rng.standard_normal((n, n)).astype(dt), rng.standard_normal((k, k)).astype(dt)

@@ -24,13 +24,13 @@ __all__ = ["choose_method"]
 #: "f4": float32/complex64); measured on the 2-core development machine
 DEFAULTS: dict[str, dict[str, tuple[float, float]]] = {
     "f8": {"np1d": (2.0e-06, 2.8e-10), "np1d_31": (0.0, 6.4e-10), "np1d_301": (0.0, 1.4e-10),
-           "sa1d": (1.5e-06, 3.8e-10), "bt1d": (1.2e-05, 5.5e-11), "sad": (3.8e-06, 5.9e-10), "gemm": (2e-05, 1.9e-09),
+           "sa1d": (1.5e-06, 3.8e-10), "bt1d": (1.5e-05, 3.1e-11), "bt1d_out": (0.0, 1.7e-09), "sad": (3.8e-06, 5.9e-10), "gemm": (2e-05, 1.9e-09),
            "fft": (7.0e-05, 4.0e-10), "fft_big": (0.0, 1.0e-09), "oa": (9e-05, 6e-09),
            "layer_tap": (1e-05, 9.7e-11), "layer_gemm": (1e-05, 7.4e-11),
            "layer_fft": (3e-05, 8.8e-10), "layer_cmul": (0.0, 2.4e-09),
            "torch_layer": (2e-05, 6.3e-11)},
     "f4": {"np1d": (2.0e-06, 3.2e-10), "np1d_31": (0.0, 1.0e-09), "np1d_301": (0.0, 8.5e-11),
-           "sa1d": (3.0e-06, 1.8e-10), "bt1d": (1.2e-05, 3.5e-11), "sad": (4.4e-06, 1.8e-10), "gemm": (2e-05, 1.5e-09),
+           "sa1d": (3.0e-06, 1.8e-10), "bt1d": (1.5e-05, 1.05e-11), "bt1d_out": (0.0, 1.2e-09), "sad": (4.4e-06, 1.8e-10), "gemm": (2e-05, 1.5e-09),
            "fft": (7.0e-05, 3.5e-10), "fft_big": (0.0, 4.1e-10), "oa": (9e-05, 3.3e-09),
            "layer_tap": (1e-05, 5e-11), "layer_gemm": (1e-05, 4.6e-11),
            "layer_fft": (3e-05, 6.6e-10), "layer_cmul": (0.0, 1.8e-09),
@@ -107,11 +107,14 @@ FFT_F = (1 << 14, 1 << 20)
 
 
 def np1d_slope(c: dict[str, tuple[float, float]], k: int) -> float:
-    """Seconds per multiply-add of numpy.convolve with a length-``k`` kernel (its dot
-    products are slow for mid-size kernels, fast for short and long ones)."""
+    """Seconds per multiply-add of numpy.convolve with a length-``k`` kernel: its
+    fast loop up to 11 taps, a slower one from 12 (see SHIFT_ADD_MIN_TAPS), faster
+    again per multiply-add for long kernels."""
     s3, s31, s301 = c["np1d"][1], c["np1d_31"][1], c["np1d_301"][1]
+    if k < SHIFT_ADD_MIN_TAPS:
+        return s3
     if k <= NP_K[1]:
-        return _interp(k, NP_K[0], s3, NP_K[1], s31)
+        return s31
     return _interp(k, NP_K[1], s31, NP_K[2], s301)
 
 
@@ -175,9 +178,11 @@ def costs(na: tuple[int, ...], nb: tuple[int, ...], batch: int,
         out["direct"] = o * taps + s * work * 2
     if nd == 1:
         from ._blocked import block_length
+        # per output: copying and writing (fixed) plus the block's (B + K − 1) products
         bsz = block_length(nout, nb[0])
         o, s = c["bt1d"]
-        out["gemm"] = o + s * batch * -(-nout // bsz) * bsz * (bsz + nb[0] - 1)
+        out["gemm"] = o + batch * -(-nout // bsz) * bsz * (c["bt1d_out"][1]
+                                                          + s * (bsz + nb[0] - 1))
     else:
         o, s = c["gemm"]
         out["gemm"] = o + s * work * 1.5
