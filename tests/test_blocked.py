@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import convop
-from convop import _backends, _blocked, _choose
+from convop import _backends, _blocked, _blocked_nd, _choose
 
 from helpers import NUMPY_MODE, assert_close, random_array, reference_convolve
 
@@ -105,3 +105,64 @@ def test_kernel_cache_sees_kernel_changes():
     h[3] = 5.0
     assert_close(convop.convolve(x, h, method="gemm"), np.convolve(x, h))
     assert not np.allclose(first, np.convolve(x, h))
+
+
+# -- N-D ------------------------------------------------------------------------------------
+@settings(max_examples=80, deadline=None)
+@given(nd=st.integers(2, 3), data=st.data(), boundary=st.sampled_from(list(NUMPY_MODE)),
+       lead=st.sampled_from([(), (2,), (1, 2)]),
+       dtype=st.sampled_from(["float32", "float64", "complex128"]), seed=st.integers(0, 999))
+def test_valid_blocked_nd_matches_padded_scipy(nd, data, boundary, lead, dtype, seed):
+    na = tuple(data.draw(st.lists(st.integers(1, 9), min_size=nd, max_size=nd)))
+    nb = tuple(data.draw(st.lists(st.integers(1, 5), min_size=nd, max_size=nd)))
+    pads = tuple((data.draw(st.integers(0, q - 1)), data.draw(st.integers(0, q - 1)))
+                 for q in nb)
+    if any(n + l + r < q for n, (l, r), q in zip(na, pads, nb)):
+        return
+    rng = np.random.default_rng(seed)
+    a, b = random_array(rng, lead + na, dtype), random_array(rng, nb, dtype)
+    a0 = a.copy()
+    got = _blocked_nd.valid_blocked_nd(a, b, nd, pads, boundary)
+    limit = [n - 1 if boundary == "reflect" else n for n in na]
+    if got is None:
+        assert boundary not in ("zero", "replicate")
+        assert any(max(l, r) > m for (l, r), m in zip(pads, limit))
+        return
+    ap = np.pad(a, [(0, 0)] * len(lead) + list(pads), mode=NUMPY_MODE[boundary])
+    axes = tuple(range(len(lead), len(lead) + nd))
+    ref = ss.fftconvolve(ap, b.reshape((1,) * len(lead) + nb), "valid", axes=axes)
+    assert got.dtype == np.dtype(dtype)
+    assert_close(got, ref, dtype)
+    np.testing.assert_array_equal(a, a0)
+
+
+def test_blocked_nd_chunks_rows(monkeypatch):
+    """Windows copied a few output rows at a time give the same result."""
+    monkeypatch.setattr(_blocked_nd, "CHUNK", 256)
+    rng = np.random.default_rng(5)
+    a, b = rng.standard_normal((3, 40, 50)), rng.standard_normal((4, 6))
+    got = _blocked_nd.valid_blocked_nd(a, b, 2, ((3, 0), (5, 2)), "symmetric")
+    ap = np.pad(a, [(0, 0), (3, 0), (5, 2)], mode="symmetric")
+    assert_close(got, ss.fftconvolve(ap, b[None], "valid", axes=(1, 2)))
+
+
+@pytest.mark.parametrize("boundary", list(NUMPY_MODE))
+def test_convolve_gemm_2d_and_3d(boundary):
+    rng = np.random.default_rng(6)
+    for shape, kshape in (((70, 45), (5, 3)), ((9, 12, 30), (3, 2, 4))):
+        x, h = rng.standard_normal(shape), rng.standard_normal(kshape)
+        for mode in ("full", "same", "valid"):
+            got = convop.convolve(x, h, mode, boundary=boundary, method="gemm")
+            assert_close(got, reference_convolve(x, h, mode, boundary))
+
+
+def test_auto_takes_gemm_for_small_2d_kernels():
+    """3×3 on 256² (shipped constants): the block Toeplitz product, not torch's conv."""
+    _choose.set_constants(_choose.DEFAULTS)
+    try:
+        x, h = np.ones((256, 256)), np.ones((3, 3))
+        assert convop.choose_method(x, h, "same") == "gemm"
+        assert convop.choose_method(np.ones((1024, 1024)), np.ones((31, 31)), "same") in (
+            "fft", "overlap-add")
+    finally:
+        _choose.set_constants(None)

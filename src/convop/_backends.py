@@ -29,8 +29,9 @@ from typing import Sequence
 
 import numpy as np
 
-from . import _choose, _torch_direct
+from . import _choose, _torch_direct, _validate
 from ._blocked import valid_blocked
+from ._blocked_nd import valid_blocked_nd
 from ._choose import plan
 from ._extension import AxisExtension, edge_samples, fast_pad  # noqa: F401
 from ._fft_backends import (  # noqa: F401
@@ -45,7 +46,6 @@ from ._fft_backends import (  # noqa: F401
 )
 from ._periodic import conv_periodic
 from ._torch_direct import torch_valid
-from . import _validate
 from ._validate import NUMPY_PAD_MODE
 
 #: methods a backend accepts (``auto`` resolved by the caller or here)
@@ -311,6 +311,8 @@ def valid_gemm(a: np.ndarray, b: np.ndarray, nd: int) -> np.ndarray:
     1-D as block-Toeplitz matrix products (:mod:`convop._blocked`)."""
     if nd == 1:
         return valid_blocked(a, b)
+    if _lead_b(b, nd) == 1:
+        return valid_blocked_nd(a, b, nd)
     na, nb = a.shape[a.ndim - nd:], b.shape[b.ndim - nd:]
     nout = tuple(p - q + 1 for p, q in zip(na, nb))
     lead = _lead(a, b, nd)
@@ -418,6 +420,8 @@ def conv_zero(a: np.ndarray, b: np.ndarray, nd: int, method: str,
     if method == "gemm":
         if nd == 1:
             return valid_blocked(a, b, pads[0])
+        if _lead_b(b, nd) == 1:
+            return valid_blocked_nd(a, b, nd, pads)
         if any(l or r for l, r in pads):
             a = np.pad(a, [(0, 0)] * (a.ndim - nd) + list(pads))
         return valid_gemm(a, b, nd)
@@ -449,8 +453,9 @@ def conv_boundary(a: np.ndarray, b: np.ndarray, nd: int, method: str,
         out = torch_valid(a, b, nd, pads, boundary)
         if out is not None:
             return out
-    if method == "gemm" and nd == 1:
-        res = valid_blocked(a, b, pads[0], boundary)
+    if method == "gemm" and (nd == 1 or _lead_b(b, nd) == 1):
+        res = (valid_blocked(a, b, pads[0], boundary) if nd == 1
+               else valid_blocked_nd(a, b, nd, pads, boundary))
         if res is not None:
             return res
     if boundary == "periodic" and method != "gemm":

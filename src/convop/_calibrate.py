@@ -144,12 +144,25 @@ def measure(quick: bool = False,
             pts.append(((n - k + 1) ** 2 * k * k * 2, t))
         o, s = _fit(*pts)
         out[prec]["sad"] = (o / 9, s)
+        # N-D block Toeplitz: overhead and products slope at 64², slope at 1024² (512²)
+        from ._blocked_nd import valid_blocked_nd
+        from ._choose import blocked_nd_cost
+        pts = []
+        for n, k in ((32, 3), (64, 5), (int(1024 * scale ** 0.5), 3)):
+            a = rng.standard_normal((n + k - 1,) * 2).astype(dt)
+            b = rng.standard_normal((k, k)).astype(dt)
+            unit = {"btnd": (0.0, 1.0), "btnd_big": (0.0, 1.0)}   # cost = padded · width
+            pts.append((blocked_nd_cost(unit, (n, n), (k, k), 1),
+                        _time(lambda: valid_blocked_nd(a, b, 2))))
+        o, s = _fit(pts[0], pts[1])
+        out[prec]["btnd"] = (o, s)
+        out[prec]["btnd_big"] = (0.0, max((pts[2][1] - o) / pts[2][0], s))
         say(f"{prec}: fft")
         # per-call overhead: a small transform (plans, allocation, Python)
         a, b = rng.standard_normal(1000).astype(dt), rng.standard_normal(31).astype(dt)
         fo = _time(lambda: be.valid_fft(a, b, 1))
         fslopes = []
-        for shape in ((128, 128), (int(2 ** 20 * scale),)):
+        for shape in ((16_384,), (int(2 ** 20 * scale),), (int(256 * scale ** 0.5),) * 2):
             f = 1
             for p in shape:
                 f *= _fast(p)
@@ -159,6 +172,7 @@ def measure(quick: bool = False,
             fslopes.append(max((t - fo) / (3 * _fft_units(f)), 1e-13))
         out[prec]["fft"] = (fo, fslopes[0])
         out[prec]["fft_big"] = (0.0, fslopes[1])
+        out[prec]["fft_nd"] = (0.0, fslopes[2])
         n, k = int(2 ** 19 * scale), 101
         a, b = rng.standard_normal(n).astype(dt), rng.standard_normal(k).astype(dt)
         blk, nblk = oa_block(n, k)

@@ -24,14 +24,16 @@ __all__ = ["choose_method"]
 #: "f4": float32/complex64); measured on the 2-core development machine
 DEFAULTS: dict[str, dict[str, tuple[float, float]]] = {
     "f8": {"np1d": (2.0e-06, 2.8e-10), "np1d_31": (0.0, 6.4e-10), "np1d_301": (0.0, 1.4e-10),
-           "sa1d": (1.5e-06, 3.8e-10), "bt1d": (1.5e-05, 3.1e-11), "bt1d_out": (0.0, 1.7e-09), "sad": (3.8e-06, 5.9e-10), "gemm": (2e-05, 1.9e-09),
-           "fft": (7.0e-05, 4.0e-10), "fft_big": (0.0, 1.0e-09), "oa": (9e-05, 6e-09),
+           "sa1d": (1.5e-06, 3.8e-10), "bt1d": (1.5e-05, 3.1e-11), "bt1d_out": (0.0, 1.7e-09),
+           "btnd": (2.0e-05, 1.0e-10), "btnd_big": (0.0, 2.3e-10), "sad": (3.8e-06, 5.9e-10), "gemm": (2e-05, 1.9e-09),
+           "fft": (7.0e-05, 4.0e-10), "fft_big": (0.0, 1.0e-09), "fft_nd": (0.0, 3.0e-10), "oa": (9e-05, 6e-09),
            "layer_tap": (1e-05, 9.7e-11), "layer_gemm": (1e-05, 7.4e-11),
            "layer_fft": (3e-05, 8.8e-10), "layer_cmul": (0.0, 2.4e-09),
            "torch_layer": (2e-05, 6.3e-11)},
     "f4": {"np1d": (2.0e-06, 3.2e-10), "np1d_31": (0.0, 1.0e-09), "np1d_301": (0.0, 8.5e-11),
-           "sa1d": (3.0e-06, 1.8e-10), "bt1d": (1.5e-05, 1.05e-11), "bt1d_out": (0.0, 1.2e-09), "sad": (4.4e-06, 1.8e-10), "gemm": (2e-05, 1.5e-09),
-           "fft": (7.0e-05, 3.5e-10), "fft_big": (0.0, 4.1e-10), "oa": (9e-05, 3.3e-09),
+           "sa1d": (3.0e-06, 1.8e-10), "bt1d": (1.5e-05, 1.05e-11), "bt1d_out": (0.0, 1.2e-09),
+           "btnd": (2.0e-05, 6.0e-11), "btnd_big": (0.0, 1.4e-10), "sad": (4.4e-06, 1.8e-10), "gemm": (2e-05, 1.5e-09),
+           "fft": (7.0e-05, 3.5e-10), "fft_big": (0.0, 4.1e-10), "fft_nd": (0.0, 1.5e-10), "oa": (9e-05, 3.3e-09),
            "layer_tap": (1e-05, 5e-11), "layer_gemm": (1e-05, 4.6e-11),
            "layer_fft": (3e-05, 6.6e-10), "layer_cmul": (0.0, 1.8e-09),
            "torch_layer": (2e-05, 1.5e-11)},
@@ -152,10 +154,29 @@ def fft_slope(c: dict[str, tuple[float, float]], f: int) -> float:
     return _interp(f, FFT_F[0], c["fft"][1], FFT_F[1], c["fft_big"][1])
 
 
+#: padded outputs of the N-D block-Toeplitz anchors: 64² (cache-resident windows) and
+#: 1024² (memory-bound: the windows are read once per 16 outputs)
+BTND_P = (1 << 12, 1 << 20)
+
+
+def blocked_nd_cost(c: dict[str, tuple[float, float]], nout: tuple[int, ...],
+                    nb: tuple[int, ...], batch: int) -> float:
+    """Seconds of :func:`convop._blocked_nd.valid_blocked_nd`: overhead plus, per padded
+    output, slots·(B + Kw − 1) products at a slope that grows with size."""
+    from ._blocked_nd import block_length_nd
+    bsz = block_length_nd(nout[-1], nb[-1])
+    width = prod(nb[:-1]) * (bsz + nb[-1] - 1)
+    padded = batch * prod(nout[:-1]) * -(-nout[-1] // bsz) * bsz
+    o, small = c["btnd"]
+    return o + padded * width * _interp(padded, BTND_P[0], small, BTND_P[1],
+                                        c["btnd_big"][1])
+
+
 #: time of torch.fft relative to scipy.fft for multi-axis transforms of at least
 #: _fft_backends.TORCH_FFT_MIN samples, where convop hands them to torch (measured
-#: 0.37-0.65 from 256² to 512²; smaller transforms stay on scipy.fft)
-TORCH_FFT_GAIN = 0.45
+#: 0.37-0.65 from 256² to 512² in one session, 0.64-1.2 in a later one; smaller
+#: transforms stay on scipy.fft)
+TORCH_FFT_GAIN = 0.8
 
 
 def costs(na: tuple[int, ...], nb: tuple[int, ...], batch: int,
@@ -165,7 +186,8 @@ def costs(na: tuple[int, ...], nb: tuple[int, ...], batch: int,
     caller has imported torch, whose multi-axis FFT is used)."""
     c = constants()[_key(np.dtype(dtype))]
     nd = len(na)
-    nout = prod(max(p - q + 1, 1) for p, q in zip(na, nb))
+    nout_axes = tuple(max(p - q + 1, 1) for p, q in zip(na, nb))
+    nout = prod(nout_axes)
     taps = prod(nb)
     work = batch * nout * taps
     out: dict[str, float] = {}
@@ -184,12 +206,15 @@ def costs(na: tuple[int, ...], nb: tuple[int, ...], batch: int,
         out["gemm"] = o + batch * -(-nout // bsz) * bsz * (c["bt1d_out"][1]
                                                           + s * (bsz + nb[0] - 1))
     else:
-        o, s = c["gemm"]
-        out["gemm"] = o + s * work * 1.5
+        out["gemm"] = blocked_nd_cost(c, nout_axes, nb, batch)
     f = prod(_fast(p) for p in na)
     from ._fft_backends import TORCH_FFT_MIN
     fast_multi = nd >= 2 and torch and np.dtype(dtype).kind == "f" and f >= TORCH_FFT_MIN
-    out["fft"] = c["fft"][0] + fft_slope(c, f * batch) * (2 * batch + 1) * _fft_units(f) * (
+    # multi-axis transforms run SIMD across lines that each stay in cache: their cost
+    # per unit is lower and flat in size (measured 2-D, 256²-1024²: float64 2.4-4.3e-10
+    # s, float32 1.4-2.1e-10 s, where 1-D transforms of 2^20 samples take 1e-9 s)
+    slope = fft_slope(c, f * batch) if nd == 1 else c["fft_nd"][1]
+    out["fft"] = c["fft"][0] + slope * (2 * batch + 1) * _fft_units(f) * (
         TORCH_FFT_GAIN if fast_multi else 1.0)
     blocks = [oa_block(p, q) for p, q in zip(na, nb)]
     if any(b for b, _ in blocks):
@@ -212,8 +237,6 @@ def _plan(na: tuple[int, ...], nb: tuple[int, ...], batch: int, dtype: str,
         if _torch_direct.worth_it(na, nb, np.dtype(dtype)):
             return "direct"                  # torch's conv1d, measured faster here
     est = costs(na, nb, batch, np.dtype(dtype), torch)
-    if len(na) > 1:
-        est.pop("gemm", None)  # N-D im2col only wins for multichannel layers
     return min(est, key=est.__getitem__)
 
 
