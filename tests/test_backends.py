@@ -372,3 +372,26 @@ def test_edges_1d_match_numpy_pad(n, left, right, boundary):
     mode = {"zero": "constant", "periodic": "wrap", "replicate": "edge"}.get(boundary, boundary)
     ref = np.pad(x, (left, right), mode=mode)
     np.testing.assert_array_equal(np.concatenate((got[0], x, got[1])), ref)
+
+
+@settings(max_examples=60)
+@given(n=st.integers(1, 300_000), real=st.booleans())
+def test_fft_length_is_a_fast_length_close_to_scipys(n, real):
+    """The length chooser returns a 5-smooth length (or scipy's own choice) no shorter
+    than n and at most 12% longer than scipy's next_fast_len."""
+    from convop._fft_backends import FFT_LENGTH_SLACK, fft_length
+    import scipy.fft as sfft
+    got, scipy_len = fft_length(n, real), sfft.next_fast_len(n, real=real)
+    assert got >= n
+    assert got <= max(scipy_len, int(sfft.next_fast_len(n, real=True) * FFT_LENGTH_SLACK))
+    rest = got
+    for p in (2, 3, 5):
+        while rest % p == 0:
+            rest //= p
+    assert rest == 1 or got == scipy_len
+
+
+def test_fft_length_prefers_powers_of_two_over_long_odd_radix_chains():
+    from convop._fft_backends import fft_length
+    assert fft_length(13000) == 13824      # 2⁹·3³, not scipy's 13122 = 2·3⁸
+    assert fft_length(131072) == 131072

@@ -166,3 +166,15 @@ def test_auto_takes_gemm_for_small_2d_kernels():
             "fft", "overlap-add")
     finally:
         _choose.set_constants(None)
+
+
+def test_kernel_with_more_leading_axes_broadcasts():
+    """A kernel with extra length-1 leading axes gives them to the output, as numpy
+    broadcasting (and the other methods) do."""
+    rng = np.random.default_rng(7)
+    a1, b1 = rng.standard_normal(50), rng.standard_normal((1, 7))
+    assert _blocked.valid_blocked(a1, b1).shape == (1, 44)
+    a2, b2 = rng.standard_normal((20, 30)), rng.standard_normal((1, 1, 3, 4))
+    got = _blocked_nd.valid_blocked_nd(a2, b2, 2)
+    assert got.shape == (1, 1, 18, 27)
+    assert_close(got[0, 0], ss.convolve(a2, b2[0, 0], "valid"))

@@ -143,7 +143,7 @@ def valid_blocked(a: np.ndarray, b: np.ndarray, pads: tuple[int, int] = (0, 0),
     n_ext = n + left + right
     n_out = n_ext - k + 1
     dtype = a.dtype if a.dtype is b.dtype else np.result_type(a.dtype, b.dtype)
-    if a.ndim == 1:
+    if a.ndim == 1 and b.ndim == 1:
         lead, rows, a2 = (), 1, a.reshape(1, n)
     else:
         lead = np.broadcast_shapes(a.shape[:-1], b.shape[:-1])

@@ -120,8 +120,8 @@ def valid_blocked_nd(a: np.ndarray, b: np.ndarray, nd: int,
     xp = extended_copy(a.astype(dtype, copy=False), nd, pads, boundary, tail, scratch=True)
     if xp is None:
         return None
-    lead = a.shape[:a.ndim - nd]
-    xp = xp.reshape((prod(lead),) + xp.shape[xp.ndim - nd:])
+    xp = xp.reshape((-1,) + xp.shape[xp.ndim - nd:])
+    lead = np.broadcast_shapes(a.shape[:a.ndim - nd], b.shape[:b.ndim - nd])
     tmat = stacked_matrices(b.reshape(nb), bsz, dtype)
     slots = list(itertools.product(*(range(q) for q in nb[:-1])))
     width = len(slots) * span

@@ -13,10 +13,10 @@ from math import log2, prod
 from typing import Any
 
 import numpy as np
-import scipy.fft as sfft
 
 from . import _validate
 from ._errors import ConvopValueError, invalid
+from ._fft_backends import fft_length
 
 __all__ = ["choose_method"]
 
@@ -64,9 +64,8 @@ def _key(dtype: np.dtype) -> str:
     return "f4" if dtype.itemsize <= 4 or dtype.char == "F" else "f8"
 
 
-@lru_cache(maxsize=64)
 def _fast(n: int) -> int:
-    return sfft.next_fast_len(n, real=True)
+    return fft_length(n, True)
 
 
 @lru_cache(maxsize=256)

@@ -6,11 +6,55 @@ fast length that keeps the samples kept free of circular wrap-around.
 """
 from __future__ import annotations
 
-from math import prod
+from functools import lru_cache
+from math import log2, prod
 from typing import Sequence
 
 import numpy as np
 import scipy.fft as sfft
+
+#: extra cost per radix-3/5/7/11 pass relative to a radix-2/4 one (per log2 of the
+#: length), and how far past the shortest 5-smooth length to look: fitted on 1-D real
+#: transforms of 600-500 000 samples on the development machine, where
+#: ``next_fast_len`` picks, e.g., 13122 = 2·3⁸ (235 µs in float64) over 13500 (206 µs),
+#: 40000 (1.07 ms) over 40960 (0.73 ms); over 14 sizes 10% faster in geomean
+ODD_RADIX_COST = 0.3
+FFT_LENGTH_SLACK = 1.12
+
+
+@lru_cache(maxsize=1024)
+def fft_length(n: int, real: bool = True) -> int:
+    """A fast transform length of at least ``n``: the cheapest by ``L·(log2 L + 0.3 ·
+    log2 of L's odd factors)`` among the 5-smooth lengths up to 12% past the shortest
+    (and scipy's own choice, 11-smooth for complex transforms)."""
+    shortest = sfft.next_fast_len(n, real=real)
+    if n <= 64:
+        return shortest
+    hi = int(min(shortest, sfft.next_fast_len(n, real=True)) * FFT_LENGTH_SLACK)
+    best, best_cost = shortest, _length_cost(shortest)
+    p5 = 1
+    while p5 <= hi:
+        p35 = p5
+        while p35 <= hi:
+            length = p35
+            while length < n:
+                length *= 2
+            if length <= hi:
+                cost = _length_cost(length)
+                if cost < best_cost:
+                    best, best_cost = length, cost
+            p35 *= 3
+        p5 *= 5
+    return best
+
+
+def _length_cost(length: int) -> float:
+    odd, rest = 0.0, length
+    for radix in (3, 5, 7, 11):
+        while rest % radix == 0:
+            rest //= radix
+            odd += log2(radix)
+    return length * (log2(length) + ODD_RADIX_COST * odd)
 
 
 def _dtype(a: np.ndarray, b: np.ndarray) -> np.dtype:
@@ -101,7 +145,7 @@ def _fft_padded(a: np.ndarray, b: np.ndarray, nd: int,
     for p, q, (l, r) in zip(na, nb, pads):
         s, n = q - 1 - l, p + l + r - q + 1
         need = max(p + q - 1 - s, s + n) if s >= 0 else p + q - 1
-        fshape.append(sfft.next_fast_len(need, real=real))
+        fshape.append(fft_length(need, real))
         starts.append(s)
         sizes.append(n)
     if any(s < 0 for s in starts):  # padding wider than k − 1: pad explicitly
@@ -152,7 +196,7 @@ def full_oa(a: np.ndarray, b: np.ndarray, nd: int) -> np.ndarray:
         else:
             widths.append((0, 0))
             shape.append(p)
-            fshape.append(sfft.next_fast_len(p + q - 1, real=real))
+            fshape.append(fft_length(p + q - 1, real))
             steps.append(None)
     if any(w for _, w in widths):
         a = np.pad(a, widths)

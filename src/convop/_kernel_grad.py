@@ -20,10 +20,10 @@ from math import prod
 from typing import Any
 
 import numpy as np
-import scipy.fft as sfft
 
 from . import _backends
 from . import _layer_backends as lb
+from ._fft_backends import fft_length
 
 __all__ = ["apply_weight", "weight_gradient"]
 
@@ -98,7 +98,7 @@ def _grad_fft(layer: Any, xp: np.ndarray, y: np.ndarray) -> np.ndarray:
     pad_sp = xp.shape[xp.ndim - d:]
     dt = np.result_type(xp.dtype, y.dtype)
     fwd, inv = lb._fft_fns(dt)
-    fshape = tuple(sfft.next_fast_len(p, real=dt.kind != "c") for p in pad_sp)
+    fshape = tuple(fft_length(p, dt.kind != "c") for p in pad_sp)
     axes = tuple(range(-d, 0))
     n = prod(xp.shape[:xp.ndim - d - 1])
     yr = y.reshape((n, g, co) + out_sp)

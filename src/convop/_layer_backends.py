@@ -26,6 +26,7 @@ import numpy as np
 import scipy.fft as sfft
 
 from . import _backends
+from ._fft_backends import fft_length
 
 METHODS = ("auto", "direct", "gemm", "fft")
 
@@ -224,7 +225,7 @@ def apply_fft(layer: Any, xp: np.ndarray) -> np.ndarray:
     dt = np.result_type(xp.dtype, wd.dtype)
     fwd, inv = _fft_fns(dt)
     real = dt.kind != "c"
-    fshape = tuple(sfft.next_fast_len(p, real=real) for p in pad_sp)
+    fshape = tuple(fft_length(p, real) for p in pad_sp)
     axes = tuple(range(-d, 0))
     wflip = wd[(Ellipsis,) + (slice(None, None, -1),) * d]
     nw = _backends.workers(xp.size)
@@ -246,7 +247,7 @@ def adjoint_fft(layer: Any, y: np.ndarray, padded: tuple[int, ...]) -> np.ndarra
     dt = np.result_type(y.dtype, wd.dtype)
     fwd, inv = _fft_fns(dt)
     real = dt.kind != "c"
-    fshape = tuple(sfft.next_fast_len(p, real=real) for p in pad_sp)
+    fshape = tuple(fft_length(p, real) for p in pad_sp)
     axes = tuple(range(-d, 0))
     yr = y.reshape((-1, g, co) + out_sp)
     if any(s > 1 for s in layer.stride):
