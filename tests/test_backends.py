@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import convop
-from convop import _backends, _torch_direct
+from convop import _backends, _torch_direct, _torch_use
 
 from helpers import BOUNDARIES, MODES, assert_close, random_array, reference_convolve
 
@@ -19,7 +19,7 @@ LAYER_METHODS = ("direct", "gemm", "fft", "auto")
 
 @pytest.fixture(params=[None, False], ids=["torch-if-imported", "no-torch"])
 def torch_flag(request, monkeypatch):
-    monkeypatch.setattr(_backends, "TORCH", request.param)
+    monkeypatch.setattr(_torch_use, "ALLOWED", request.param)
     return request.param
 
 
@@ -98,7 +98,7 @@ def test_torch_direct_engine_matches(monkeypatch):
     rng = np.random.default_rng(3)
     x, h = rng.standard_normal((2, 30, 30)), rng.standard_normal((1, 5, 5))
     got = convop.convolve(x, h, "same", boundary="symmetric", axes=(1, 2), method="direct")
-    monkeypatch.setattr(_backends, "TORCH", False)
+    monkeypatch.setattr(_torch_use, "ALLOWED", False)
     ref = convop.convolve(x, h, "same", boundary="symmetric", axes=(1, 2), method="direct")
     assert_close(got, ref)
 

@@ -23,13 +23,14 @@ asks the cost model of :mod:`convop._choose`.
 from __future__ import annotations
 
 import itertools
-import sys
 from math import prod
 from typing import Sequence
 
 import numpy as np
 
 from . import _choose, _torch_direct, _validate
+from ._torch_use import as_torchable  # noqa: F401
+from ._torch_use import available as torch_available
 from ._blocked import valid_blocked
 from ._blocked_nd import valid_blocked_nd
 from ._choose import plan
@@ -336,23 +337,6 @@ def valid_gemm(a: np.ndarray, b: np.ndarray, nd: int) -> np.ndarray:
 
 def _lead_b(b: np.ndarray, nd: int) -> int:
     return prod(b.shape[:b.ndim - nd])
-
-
-# -- optional torch engine ----------------------------------------------------------------
-#: set to False to forbid torch (tests monkeypatch this); None: use torch only when the
-#: caller has already imported it (like einops, convop never imports a framework itself)
-TORCH: bool | None = None
-def as_torchable(arr: np.ndarray) -> np.ndarray:
-    """C-contiguous and writable (torch.from_numpy warns on read-only arrays)."""
-    arr = np.ascontiguousarray(arr)
-    return arr if arr.flags.writeable else arr.copy()
-
-
-def torch_available() -> bool:
-    """True when torch may be used: already imported by the caller and not forbidden."""
-    if TORCH is None:
-        return "torch" in sys.modules
-    return bool(TORCH) and "torch" in sys.modules
 
 
 # -- dispatch -----------------------------------------------------------------------------

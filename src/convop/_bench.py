@@ -19,7 +19,7 @@ from typing import Callable, Iterable
 import numpy as np
 import scipy.signal as ss
 
-from . import _choose
+from . import _choose, _torch_use
 from .functional import convolve
 
 #: skip a peer once its predicted single call exceeds this many seconds
@@ -263,15 +263,11 @@ def run_layers(ks: Iterable[int], batch: int = 16, channels: int = 32, size: int
 def fft_memory(shape_a: tuple[int, ...], shape_b: tuple[int, ...],
                dtype: str = "float64", mode: str = "full") -> dict[str, float]:
     """Peak extra memory (tracemalloc) of the FFT path over the spectra sizes."""
-    from . import _backends
     rng = np.random.default_rng(0)
     a = rng.standard_normal(shape_a).astype(dtype)
     b = rng.standard_normal(shape_b).astype(dtype)
-    saved, _backends.TORCH = _backends.TORCH, False  # tracemalloc cannot see torch's memory
-    try:
+    with _torch_use.forbidden():  # tracemalloc cannot see torch's memory
         return _fft_memory(a, b, mode)
-    finally:
-        _backends.TORCH = saved
 
 
 def _fft_memory(a: np.ndarray, b: np.ndarray, mode: str) -> dict[str, float]:

@@ -14,9 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from . import _validate
+from . import _torch_direct, _torch_use, _validate
+from ._blocked import block_length
+from ._blocked_nd import block_length_nd
 from ._errors import ConvopValueError, invalid
-from ._fft_backends import fft_length
+from ._fft_backends import TORCH_FFT_MIN, fft_length
 
 __all__ = ["choose_method"]
 
@@ -162,7 +164,6 @@ def blocked_nd_cost(c: dict[str, tuple[float, float]], nout: tuple[int, ...],
                     nb: tuple[int, ...], batch: int) -> float:
     """Seconds of :func:`convop._blocked_nd.valid_blocked_nd`: overhead plus, per padded
     output, slots·(B + Kw − 1) products at a slope that grows with size."""
-    from ._blocked_nd import block_length_nd
     bsz = block_length_nd(nout[-1], nb[-1])
     width = prod(nb[:-1]) * (bsz + nb[-1] - 1)
     padded = batch * prod(nout[:-1]) * -(-nout[-1] // bsz) * bsz
@@ -198,7 +199,6 @@ def costs(na: tuple[int, ...], nb: tuple[int, ...], batch: int,
         o, s = c["sad"]
         out["direct"] = o * taps + s * work * 2
     if nd == 1:
-        from ._blocked import block_length
         # per output: copying and writing (fixed) plus the block's (B + K − 1) products
         bsz = block_length(nout, nb[0])
         o, s = c["bt1d"]
@@ -207,7 +207,6 @@ def costs(na: tuple[int, ...], nb: tuple[int, ...], batch: int,
     else:
         out["gemm"] = blocked_nd_cost(c, nout_axes, nb, batch)
     f = prod(_fast(p) for p in na)
-    from ._fft_backends import TORCH_FFT_MIN
     fast_multi = nd >= 2 and torch and np.dtype(dtype).kind == "f" and f >= TORCH_FFT_MIN
     # multi-axis transforms run SIMD across lines that each stay in cache: their cost
     # per unit is lower and flat in size (measured 2-D, 256²-1024²: float64 2.4-4.3e-10
@@ -232,7 +231,6 @@ def costs(na: tuple[int, ...], nb: tuple[int, ...], batch: int,
 def _plan(na: tuple[int, ...], nb: tuple[int, ...], batch: int, dtype: str,
           torch: bool) -> str:
     if torch and len(na) == 1 and batch == 1:
-        from . import _torch_direct
         if _torch_direct.worth_it(na, nb, np.dtype(dtype)):
             return "direct"                  # torch's conv1d, measured faster here
     est = costs(na, nb, batch, np.dtype(dtype), torch)
@@ -241,8 +239,7 @@ def _plan(na: tuple[int, ...], nb: tuple[int, ...], batch: int, dtype: str,
 
 def plan(na: tuple[int, ...], nb: tuple[int, ...], batch: int, dtype: Any) -> str:
     """Fastest predicted method for ``valid`` of ``na`` (extended) with ``nb``."""
-    from ._backends import torch_available
-    return _plan(tuple(na), tuple(nb), int(batch), np.dtype(dtype).str, torch_available())
+    return _plan(tuple(na), tuple(nb), int(batch), np.dtype(dtype).str, _torch_use.available())
 
 
 def _shape_dtype(value: Any, name: str) -> tuple[tuple[int, ...], np.dtype, Any]:
@@ -319,9 +316,8 @@ def choose_method(in1: Any, in2: Any, mode: str = "full", **spec: Any) -> str:
     >>> convop.choose_method((8, 32, 64, 64), (32, 32, 31, 31), channels=32, padding=15)
     'fft'
     """
-    unknown = set(spec) - _SPEC
-    if unknown:
-        raise invalid("spec", sorted(unknown)[0], sorted(_SPEC))
+    if spec and not _SPEC.issuperset(spec):
+        raise invalid("spec", sorted(set(spec) - _SPEC)[0], sorted(_SPEC))
     mode = _validate.mode(mode)
     sa, da, a = _shape_dtype(in1, "in1")
     sb, db, b = _shape_dtype(in2, "in2")
@@ -335,12 +331,14 @@ def choose_method(in1: Any, in2: Any, mode: str = "full", **spec: Any) -> str:
         raise ConvopValueError(
             f"in1 and in2 must have the same number of dimensions; got {sa} and {sb}")
     axes = spec.get("axes")
-    nd_axes = tuple(range(len(sa))) if axes is None else (
-        (axes,) if isinstance(axes, (int, np.integer)) else tuple(axes))
-    nd_axes = tuple(int(x) % max(len(sa), 1) for x in nd_axes)
-    na = tuple(sa[i] for i in nd_axes)
-    nb = tuple(sb[i] for i in nd_axes)
-    batch = prod(max(sa[i], sb[i]) for i in range(len(sa)) if i not in nd_axes)
+    if axes is None:
+        na, nb, batch = sa, sb, 1
+    else:
+        nd_axes = (axes,) if isinstance(axes, (int, np.integer)) else tuple(axes)
+        nd_axes = tuple(int(x) % max(len(sa), 1) for x in nd_axes)
+        na = tuple(sa[i] for i in nd_axes)
+        nb = tuple(sb[i] for i in nd_axes)
+        batch = prod(max(sa[i], sb[i]) for i in range(len(sa)) if i not in nd_axes)
     if mode == "valid":
         if not all(p >= q for p, q in zip(na, nb)):
             na, nb = nb, na

@@ -6,12 +6,16 @@ fast length that keeps the samples kept free of circular wrap-around.
 """
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from functools import lru_cache
 from math import log2, prod
 from typing import Sequence
 
 import numpy as np
 import scipy.fft as sfft
+
+from ._torch_use import as_torchable
+from ._torch_use import available as torch_available
 
 #: extra cost per radix-3/5/7/11 pass relative to a radix-2/4 one (per log2 of the
 #: length), and how far past the shortest 5-smooth length to look: fitted on 1-D real
@@ -22,29 +26,43 @@ ODD_RADIX_COST = 0.3
 FFT_LENGTH_SLACK = 1.12
 
 
-@lru_cache(maxsize=1024)
+#: 5-smooth lengths up to this bound are tabulated; longer transforms take scipy's choice
+SMOOTH_MAX = 1 << 34
+
+
+@lru_cache(maxsize=1)
+def _smooth_table() -> tuple[list[int], list[float]]:
+    """All 5-smooth numbers up to ``SMOOTH_MAX`` (about 2 300), sorted, with their
+    costs: built once, so a cold :func:`fft_length` is two bisections."""
+    lengths = []
+    p5 = 1
+    while p5 <= SMOOTH_MAX:
+        p35 = p5
+        while p35 <= SMOOTH_MAX:
+            length = p35
+            while length <= SMOOTH_MAX:
+                lengths.append(length)
+                length *= 2
+            p35 *= 3
+        p5 *= 5
+    lengths.sort()
+    return lengths, [_length_cost(n) for n in lengths]
+
+
+@lru_cache(maxsize=4096)
 def fft_length(n: int, real: bool = True) -> int:
     """A fast transform length of at least ``n``: the cheapest by ``L·(log2 L + 0.3 ·
     log2 of L's odd factors)`` among the 5-smooth lengths up to 12% past the shortest
     (and scipy's own choice, 11-smooth for complex transforms)."""
     shortest = sfft.next_fast_len(n, real=real)
-    if n <= 64:
+    if n <= 64 or n > SMOOTH_MAX:
         return shortest
     hi = int(min(shortest, sfft.next_fast_len(n, real=True)) * FFT_LENGTH_SLACK)
+    lengths, costs = _smooth_table()
     best, best_cost = shortest, _length_cost(shortest)
-    p5 = 1
-    while p5 <= hi:
-        p35 = p5
-        while p35 <= hi:
-            length = p35
-            while length < n:
-                length *= 2
-            if length <= hi:
-                cost = _length_cost(length)
-                if cost < best_cost:
-                    best, best_cost = length, cost
-            p35 *= 3
-        p5 *= 5
+    for i in range(bisect_left(lengths, n), bisect_right(lengths, hi)):
+        if costs[i] < best_cost:
+            best, best_cost = lengths[i], costs[i]
     return best
 
 
@@ -59,11 +77,6 @@ def _length_cost(length: int) -> float:
 
 def _dtype(a: np.ndarray, b: np.ndarray) -> np.dtype:
     return np.result_type(a.dtype, b.dtype)
-
-
-def _torch_ok() -> bool:
-    from ._backends import torch_available
-    return torch_available()
 
 
 def _lead_b(b: np.ndarray, nd: int) -> int:
@@ -95,7 +108,6 @@ def _torch_product(a: np.ndarray, b: np.ndarray, nd: int,
                    fshape: tuple[int, ...]) -> np.ndarray:
     import torch
     dims = tuple(range(-nd, 0))
-    from ._backends import as_torchable
     ta, tb = torch.from_numpy(as_torchable(a)), torch.from_numpy(as_torchable(b))
     fa = torch.fft.rfftn(ta, s=fshape, dim=dims)
     fa *= torch.fft.rfftn(tb, s=fshape, dim=dims)
@@ -106,7 +118,7 @@ def _spectral_product(a: np.ndarray, b: np.ndarray, nd: int,
                       fshape: tuple[int, ...]) -> np.ndarray:
     axes = tuple(range(-nd, 0))
     if (nd >= 2 and prod(fshape) >= TORCH_FFT_MIN and a.dtype == b.dtype
-            and a.dtype.char in "fd" and _torch_ok()):
+            and a.dtype.char in "fd" and torch_available()):
         return _torch_product(a, b, nd, fshape)
     WORKERS = workers(prod(fshape) * (a.size // max(prod(a.shape[a.ndim - nd:]), 1)))
     if _is_complex(a, b):

@@ -20,12 +20,13 @@ from __future__ import annotations
 import itertools
 from functools import lru_cache
 from math import prod
+from contextlib import nullcontext
 from typing import Any, Callable
 
 import numpy as np
 import scipy.fft as sfft
 
-from . import _backends
+from . import _backends, _torch_use
 from ._fft_backends import fft_length
 
 METHODS = ("auto", "direct", "gemm", "fft")
@@ -39,7 +40,7 @@ def _geometry(layer: Any) -> tuple[int, int, int, int, tuple[int, ...], tuple[in
 
 
 def _use_torch(arr: np.ndarray, weight: np.ndarray) -> bool:
-    return (_backends.torch_available() and arr.dtype == weight.dtype
+    return (_torch_use.available() and arr.dtype == weight.dtype
             and arr.dtype in (np.float32, np.float64))
 
 
@@ -301,7 +302,7 @@ def layer_plan(in1: tuple[int, ...], in2: tuple[int, ...], dtype: Any, **spec: A
     """Method for a layer described by shapes (see :func:`convop.choose_method`)."""
     key = tuple(sorted((k, v if isinstance(v, (int, str)) else tuple(v))
                        for k, v in spec.items() if v is not None))
-    torch = _backends.torch_available() and np.dtype(dtype).kind == "f"
+    torch = _torch_use.available() and np.dtype(dtype).kind == "f"
     return _layer_plan(tuple(in1), tuple(in2), np.dtype(dtype).str, key, torch)
 
 
@@ -345,21 +346,16 @@ def calibrate_layers(dt: Any, scale: float, timer: Callable) -> dict[str, tuple[
     p_out = (hw - k + 1) ** 2
     macs = n * c * c * k * k * p_out
     for name, meth in (("layer_gemm", "gemm"), ("layer_tap", "direct"), ("layer_fft", "fft")):
-        saved = _backends.TORCH
-        if meth == "direct":
-            _backends.TORCH = False
-        try:
+        with _torch_use.forbidden() if meth == "direct" else nullcontext():
             layer = ConvLayer(w, (c, hw, hw), method=meth)
             t = timer(lambda: layer(x))
-        finally:
-            _backends.TORCH = saved
         if meth == "fft":
             f = _fast(hw) ** 2
             out[name] = (3e-5, max(t * 0.6 / ((3 * n * c) * _fft_units(f)), 1e-13))
             out["layer_cmul"] = (0.0, max(t * 0.4 / (n * c * c * f / 2), 1e-13))
         else:
             out[name] = (1e-5, max(t / macs, 1e-14))
-    if _backends.torch_available():
+    if _torch_use.available():
         n, c, hw, k = 8, 32, max(16, int(32 * scale ** 0.5)), 3
         w = rng.standard_normal((c, c, k, k)).astype(dt)
         x = rng.standard_normal((n, c, hw, hw)).astype(dt)

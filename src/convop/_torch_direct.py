@@ -1,7 +1,7 @@
 """Optional engine of the ``direct`` method: torch's native single-channel convolution
 on NumPy data (zero-copy ``torch.from_numpy``), with torch doing the boundary padding.
 
-Used only when the caller has imported torch (see ``_backends.torch_available``) and
+Used only when the caller has imported torch (see :mod:`convop._torch_use`) and
 only where it was measured faster than the NumPy paths on this machine (2 cores,
 ``convop bench`` and ``benchmarks/bench_convolve.py``):
 
@@ -18,6 +18,8 @@ from __future__ import annotations
 from math import prod
 
 import numpy as np
+
+from . import _torch_use
 
 __all__ = ["torch_valid"]
 
@@ -84,8 +86,8 @@ def torch_valid(a: np.ndarray, b: np.ndarray, nd: int,
     limit = 1 if mode == "reflect" else 0      # torch: reflect pads < size, others <= size
     if mode != "constant" and any(max(l, r) > p - limit for p, (l, r) in zip(na, pads)):
         return None
-    from ._backends import fast_pad, torch_available
-    if not torch_available():
+    from ._backends import fast_pad
+    if not _torch_use.available():
         return None
     torch, convs, pad = _torch()
     if boundary in NUMPY_SIDE:

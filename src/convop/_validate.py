@@ -1,6 +1,7 @@
 """Option vocabularies and argument normalisation, checked once at the edges."""
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Sequence
 
 import numpy as np
@@ -54,6 +55,7 @@ def numeric_array(value: Any, name: str) -> np.ndarray:
     return arr
 
 
+@lru_cache(maxsize=256)
 def compute_dtype(*dtypes: np.dtype) -> np.dtype:
     """Floating dtype the arithmetic is done in: float32/complex64 stay single."""
     dt = np.result_type(*dtypes)
