@@ -379,8 +379,9 @@ def test_edges_1d_match_numpy_pad(n, left, right, boundary):
 def test_fft_length_is_a_fast_length_close_to_scipys(n, real):
     """The length chooser returns a 5-smooth length (or scipy's own choice) no shorter
     than n and at most 12% longer than scipy's next_fast_len."""
-    from convop._fft_backends import FFT_LENGTH_SLACK, fft_length
     import scipy.fft as sfft
+
+    from convop._fft_backends import FFT_LENGTH_SLACK, fft_length
     got, scipy_len = fft_length(n, real), sfft.next_fast_len(n, real=real)
     assert got >= n
     assert got <= max(scipy_len, int(sfft.next_fast_len(n, real=True) * FFT_LENGTH_SLACK))

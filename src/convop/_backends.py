@@ -29,8 +29,6 @@ from typing import Sequence
 import numpy as np
 
 from . import _choose, _torch_direct, _validate
-from ._torch_use import as_torchable  # noqa: F401
-from ._torch_use import available as torch_available
 from ._blocked import valid_blocked
 from ._blocked_nd import valid_blocked_nd
 from ._choose import plan
@@ -47,6 +45,8 @@ from ._fft_backends import (  # noqa: F401
 )
 from ._periodic import conv_periodic
 from ._torch_direct import torch_valid
+from ._torch_use import as_torchable  # noqa: F401
+from ._torch_use import available as torch_available
 from ._validate import NUMPY_PAD_MODE
 
 #: methods a backend accepts (``auto`` resolved by the caller or here)

@@ -18,9 +18,9 @@ gradient with respect to ``xp``; the layer folds the padding back):
 from __future__ import annotations
 
 import itertools
+from contextlib import nullcontext
 from functools import lru_cache
 from math import prod
-from contextlib import nullcontext
 from typing import Any, Callable
 
 import numpy as np
