@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import convop
-from convop import _backends, _torch_direct, _torch_use
+from convop import _backends, _routes, _torch_direct, _torch_use
 
 from helpers import BOUNDARIES, MODES, assert_close, random_array, reference_convolve
 
@@ -235,9 +235,10 @@ def test_periodic_is_circular_for_any_width(shape, kgrow, pad_extra, method, dty
 def test_1d_scalar_border_fixup_matches_numpy_pad(boundary, mode, dtype):
     rng = np.random.default_rng(1)
     for n in (1, 2, 3, 5, 9, 40):
-        for k in range(1, min(n, _backends.SCALAR_FIXUP_TAPS) + 1):
+        for k in range(1, min(n, _routes.SCALAR_FIXUP_TAPS) + 1):
             x, h = random_array(rng, (n,), dtype), random_array(rng, (k,), dtype)
-            res = _backends.direct_1d_fixup(x, h, mode, boundary)
+            fixup = _routes.fixup_route(n, k, mode, boundary)
+            res = None if fixup is None else fixup(x, h)
             left = k - 1 if mode == "full" else k - 1 - (k - 1) // 2
             right = k - 1 if mode == "full" else (k - 1) // 2
             if res is None:    # widths that need repeated reflections
@@ -270,9 +271,13 @@ def test_torch_engine_pads_like_numpy(nd, boundary, dtype, seed):
         # measured rules keep tiny 1-D signals on NumPy
         assert _torch_direct.torch_valid(a, b, nd, pads, boundary) is None
     with pytest.MonkeyPatch.context() as mp:
+        # the engine itself, wherever the measured rules would not use it
         mp.setattr(_torch_direct, "RULE_1D", {"f": (1, 99, 0, 10**9), "d": (1, 99, 0, 10**9)})
-        assert nd > 1 or _torch_direct.worth_it(ext1, kshape, np.dtype(dtype))
+        mp.setattr(_torch_direct, "USE_ALWAYS", True)
+        _routes.clear()
+        assert _torch_direct.worth_it(ext1 if nd == 1 else shape, kshape, np.dtype(dtype))
         got = _torch_direct.torch_valid(a, b, nd, pads, boundary)
+    _routes.clear()
     if boundary == "symmetric":
         assert got is None
         return

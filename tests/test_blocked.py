@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import convop
-from convop import _backends, _blocked, _blocked_nd, _choose
+from convop import _blocked, _blocked_nd, _choose, _routes
 
 from helpers import NUMPY_MODE, assert_close, random_array, reference_convolve
 
@@ -80,7 +80,6 @@ def test_convolve_gemm_1d_long(boundary, mode, dtype):
 def test_auto_takes_gemm_where_the_model_says_so(monkeypatch):
     """Mid-size kernels on long signals: the cost model (shipped constants) picks the
     block Toeplitz form, and the short path of convolve() returns scipy's numbers."""
-    monkeypatch.setattr(_backends, "_ROUTE_1D", {})
     _choose.set_constants(_choose.DEFAULTS)
     try:
         _check_auto_gemm()
@@ -91,7 +90,7 @@ def test_auto_takes_gemm_where_the_model_says_so(monkeypatch):
 def _check_auto_gemm():
     x, h = np.random.default_rng(4).standard_normal((2, 50_000))[0], np.ones(31)
     assert convop.choose_method(x, h, "same") == "gemm"
-    assert _backends.route_1d(x.size, h.size, "same", x.dtype, "auto")[0] == "gemm"
+    assert _routes.kind(x, h, "same") == "gemm"
     assert_close(convop.convolve(x, h, "same"), ss.convolve(x, h, "same"))
     assert_close(convop.convolve(x, h, "same", boundary="reflect"),
                  reference_convolve(x, h, "same", "reflect"))

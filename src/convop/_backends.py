@@ -28,7 +28,7 @@ from typing import Sequence
 
 import numpy as np
 
-from . import _choose, _torch_direct, _validate
+from . import _choose, _torch_direct
 from ._blocked import valid_blocked
 from ._blocked_nd import valid_blocked_nd
 from ._choose import plan
@@ -45,8 +45,6 @@ from ._fft_backends import (  # noqa: F401
 )
 from ._periodic import conv_periodic
 from ._torch_direct import torch_valid
-from ._torch_use import as_torchable  # noqa: F401
-from ._torch_use import available as torch_available
 from ._validate import NUMPY_PAD_MODE
 
 #: methods a backend accepts (``auto`` resolved by the caller or here)
@@ -213,74 +211,6 @@ def _direct_padded(a: np.ndarray, b: np.ndarray, nd: int,
 #: signals up to this length are extended by one copy in the 1-D border paths (longer
 #: ones get numpy's zero-boundary result with only the border samples recomputed)
 SMALL_1D_COPY = 1 << 13
-#: kernels up to this length take the border corrections in scalar arithmetic
-SCALAR_FIXUP_TAPS = 8
-
-
-def _edge_index(n: int, left: int, boundary: str) -> tuple[int, int, int, int]:
-    """``(l0, ls, r0, rs)``: the extension samples of a 1-D signal of length ``n``
-    (``left`` of them on the left) are ``E[m] = a[l0 + ls·m]`` for ``m < left`` and
-    ``E[left + n + t] = a[r0 + rs·t]``, while no reflection repeats."""
-    if boundary == "periodic":
-        return n - left, 1, 0, 1
-    if boundary == "reflect":
-        return left, -1, n - 2, -1
-    if boundary == "symmetric":
-        return left - 1, -1, n - 1, -1
-    return 0, 0, n - 1, 0                      # replicate
-
-
-_FIXUPS: dict[tuple[int, int, str, str], tuple] = {}
-
-
-def _fixup_plan(n: int, k: int, mode: str, boundary: str) -> tuple | None:
-    """The border terms numpy's zero-boundary ``full``/``same`` result misses:
-    ``((output index, ((tap, source index), ...)), ...)`` (memoised; None when the
-    extension needs repeated reflections)."""
-    key = (n, k, mode, boundary)
-    got = _FIXUPS.get(key, False)
-    if got is not False:
-        return got
-    left = k - 1 if mode == "full" else k - 1 - (k - 1) // 2
-    right = k - 1 - left if mode == "same" else k - 1
-    got = None
-    if left <= n - 1 and right <= n - 1 and boundary != "zero":
-        l0, ls, r0, rs = _edge_index(n, left, boundary)
-        size = n + left + right - k + 1
-        # out[i] = Σ_j b[j]·E[i + k − 1 − j]; only the terms reading outside a are missing
-        terms = [(i, tuple((j, l0 + ls * (i + k - 1 - j)) for j in range(i + k - left, k)))
-                 for i in range(left)]
-        terms += [(i, tuple((j, r0 + rs * (i + k - 1 - left - n - j))
-                            for j in range(i + k - left - n)))
-                  for i in range(size - right, size)]
-        got = tuple(t for t in terms if t[1])
-    if len(_FIXUPS) > 1024:
-        _FIXUPS.clear()
-    _FIXUPS[key] = got
-    return got
-
-
-def direct_1d_fixup(a: np.ndarray, b: np.ndarray, mode: str,
-                    boundary: str) -> np.ndarray | None:
-    """1-D ``full``/``same`` with a non-zero boundary for short kernels: numpy's
-    zero-boundary result plus the few border terms that read extended samples,
-    added in scalar arithmetic from a memoised plan (no extended copy: the whole
-    overhead is about a microsecond, which matters for microsecond calls). None if
-    not applicable."""
-    plan_ = _fixup_plan(a.shape[0], b.shape[0], mode, boundary)
-    if plan_ is None:
-        return None
-    out = np.convolve(a, b, mode)
-    bl = b.tolist()
-    item = a.item
-    for i, terms in plan_:
-        acc = 0.0
-        for j, m in terms:
-            acc += bl[j] * item(m)
-        out[i] += acc
-    return out
-
-
 def _direct_1d_border(a: np.ndarray, b: np.ndarray, pads: tuple[int, int],
                       boundary: str) -> np.ndarray | None:
     """1-D ``valid(E a, b)`` as the zero-boundary result with only its border samples
@@ -346,49 +276,6 @@ def _resolve(method: str, a: np.ndarray, b: np.ndarray, nd: int,
         return method
     batch = max(a.size // prod(a.shape[a.ndim - nd:]), b.size // prod(b.shape[b.ndim - nd:]))
     return plan(na, b.shape[b.ndim - nd:], batch, a.dtype)
-
-
-_ROUTE_1D: dict[tuple, tuple | None] = {}
-
-
-def route_1d(n: int, k: int, mode: str, dtype: np.dtype, method: str,
-             boundary: str = "zero") -> tuple[str, str, str, tuple[int, int]] | None:
-    """The short path of a plain 1-D call (same float dtype, ``k <= n``; memoised):
-    ``(how, mode, boundary, pads)`` with ``how`` one of ``'numpy'`` (numpy.convolve
-    alone), ``'fixup'`` (plus border terms), ``'copy'`` (numpy.convolve of one
-    extended copy), ``'border'`` (:func:`_direct_1d_border`) or ``'gemm'``
-    (block-Toeplitz products); None for the general dispatch (which also reports
-    invalid arguments)."""
-    key = (n, k, mode, dtype.char, method, boundary)
-    if key in _ROUTE_1D:
-        return _ROUTE_1D[key]
-    got = None
-    if (mode in ("full", "same", "valid") and method in ("auto", "direct", "gemm")
-            and boundary.lower() in _validate.BOUNDARY_ALIASES):
-        bnd = "zero" if mode == "valid" else _validate.boundary(boundary)
-        pads = ((0, 0) if mode == "valid" else (k - 1, k - 1) if mode == "full"
-                else (k - 1 - (k - 1) // 2, (k - 1) // 2))
-        ext = n + pads[0] + pads[1]
-        chosen = plan((ext,), (k,), 1, dtype) if method == "auto" else method
-        torch_1d = (_torch_direct.RULE_1D and k >= _torch_direct.MIN_TAPS_1D
-                    and torch_available())
-        if chosen == "gemm":
-            got = ("gemm", mode, bnd, pads)
-        elif (chosen == "direct" and not torch_1d
-              and not _choose.shift_add_1d(ext - k + 1, k, dtype)):
-            if bnd == "zero":
-                how = "numpy"
-            elif n <= SMALL_1D_COPY and k > 3:
-                # one extended copy and one numpy call: measured at n = 1000, k = 5-8,
-                # 3.5-4 µs against 4.3-6.9 µs for numpy's 'same' plus border terms
-                how = "copy"
-            else:
-                how = "fixup" if k <= SCALAR_FIXUP_TAPS else "border"
-            got = (how, mode, bnd, pads)
-    if len(_ROUTE_1D) > 4096:
-        _ROUTE_1D.clear()
-    _ROUTE_1D[key] = got
-    return got
 
 
 def conv_zero(a: np.ndarray, b: np.ndarray, nd: int, method: str,

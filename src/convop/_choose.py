@@ -54,12 +54,15 @@ def constants() -> dict[str, dict[str, tuple[float, float]]]:
 
 
 def set_constants(value: dict[str, dict[str, tuple[float, float]]] | None) -> None:
-    """Replace the constants (None: reload on next use); clears the plan cache."""
+    """Replace the constants (None: reload on next use); forgets the plans made with
+    the old ones."""
     global _constants
     _constants = value
     _plan.cache_clear()
+    from . import _routes
     from ._layer_backends import _layer_plan
     _layer_plan.cache_clear()
+    _routes.clear()
 
 
 def _key(dtype: np.dtype) -> str:
@@ -230,9 +233,8 @@ def costs(na: tuple[int, ...], nb: tuple[int, ...], batch: int,
 @lru_cache(maxsize=512)
 def _plan(na: tuple[int, ...], nb: tuple[int, ...], batch: int, dtype: str,
           torch: bool) -> str:
-    if torch and len(na) == 1 and batch == 1:
-        if _torch_direct.worth_it(na, nb, np.dtype(dtype)):
-            return "direct"                  # torch's conv1d, measured faster here
+    if torch and batch == 1 and _torch_direct.worth_it(na, nb, np.dtype(dtype)):
+        return "direct"                      # torch's own conv, measured faster here
     est = costs(na, nb, batch, np.dtype(dtype), torch)
     return min(est, key=est.__getitem__)
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _backends
+from . import _backends, _torch_use
 from . import _layer_backends as lb
 from ._fft_backends import fft_length
 
@@ -71,8 +71,8 @@ def _grad_torch(layer: Any, xp: np.ndarray, y: np.ndarray) -> np.ndarray:
 
     d = layer._d
     fn = (tg.conv1d_weight, tg.conv2d_weight, tg.conv3d_weight)[d - 1]
-    x = torch.from_numpy(_backends.as_torchable(xp).reshape((-1,) + xp.shape[xp.ndim - d - 1:]))
-    gy = torch.from_numpy(_backends.as_torchable(y).reshape((-1,) + layer.output_shape))
+    x = torch.from_numpy(_torch_use.as_torchable(xp).reshape((-1,) + xp.shape[xp.ndim - d - 1:]))
+    gy = torch.from_numpy(_torch_use.as_torchable(y).reshape((-1,) + layer.output_shape))
     out = fn(x, layer._weight.shape, gy, stride=layer.stride, padding=0,
              dilation=layer.dilation, groups=layer.groups)
     return out.numpy()

@@ -111,7 +111,7 @@ def _torch_apply(layer: Any, xp: np.ndarray, padding: tuple[int, ...] | int = 0)
     import torch
     d = layer._d
     lead = xp.shape[:xp.ndim - d - 1]
-    xt = _backends.as_torchable(xp)
+    xt = _torch_use.as_torchable(xp)
     x = torch.from_numpy(xt.reshape((-1,) + xp.shape[xp.ndim - d - 1:]))
     w = _torch_weight(layer)
     with torch.no_grad():
@@ -127,7 +127,7 @@ def _torch_adjoint(layer: Any, y: np.ndarray, padded: tuple[int, ...]) -> np.nda
     kshape = layer._weight.shape[2:]
     extra = tuple(p - ((m - 1) * s + dl * (k - 1) + 1) for p, m, s, dl, k in zip(
         padded[1:], layer.output_shape[1:], layer.stride, layer.dilation, kshape))
-    yt = torch.from_numpy(_backends.as_torchable(y).reshape((-1,) + layer.output_shape))
+    yt = torch.from_numpy(_torch_use.as_torchable(y).reshape((-1,) + layer.output_shape))
     w = _torch_weight(layer)
     with torch.no_grad():
         if all(e < max(s, dl) for e, s, dl in zip(extra, layer.stride, layer.dilation)):

@@ -5,8 +5,11 @@ Used only when the caller has imported torch (see :mod:`convop._torch_use`) and
 only where it was measured faster than the NumPy paths on this machine (2 cores,
 ``convop bench`` and ``benchmarks/bench_convolve.py``):
 
-* 2-D/3-D, kernels of at most 25 taps, at most ~280² outputs: 1.5–3× faster than
-  shift-and-add; from 512² on it is 1.4–6.7× *slower*;
+* 2-D/3-D, kernels of at most 9 taps (3×3), at most ~140² outputs: at 64², 3×3
+  it takes 30–60 µs where the block-Toeplitz products take 90–150 µs and the FFT
+  150–260 µs; at 128² they tie, and at 256² the block-Toeplitz form is faster
+  (400–550 vs 560–1000 µs in float32). 5×5 kernels take torch off its fast path
+  (float32 64²: 0.4–1.5 ms, against 0.12–0.3 ms for the block-Toeplitz form);
 * 1-D: never by default. torch's conv1d looked 1.2–3× faster than ``numpy.convolve``
   for N = 1e4, K = 15–63, but with its two OpenMP threads on this machine the same
   call takes 50–70 µs in one process and 290–380 µs in the next (bimodal, stable within
@@ -15,18 +18,20 @@ only where it was measured faster than the NumPy paths on this machine (2 cores,
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from math import prod
+from typing import Callable
 
 import numpy as np
 
 from . import _torch_use
 
-__all__ = ["torch_valid"]
+__all__ = ["torch_plan", "torch_valid"]
 
 #: hand any real 2-D/3-D work to torch regardless of the limits below (tests)
 USE_ALWAYS = False
-MAX_TAPS_ND = 25
-MAX_OUT_ND = 80_000                 # ~280², past the 256² full-mode outputs (258²)
+MAX_TAPS_ND = 9
+MAX_OUT_ND = 20_000                 # ~140²
 #: 1-D: (min taps, max taps, min n, max n·k) per dtype (torch's call costs ~15 µs)
 RULE_1D: dict[str, tuple[int, int, int, int]] = {}
 #: e.g. {"f": (15, 63, 4000, 1_300_000), "d": (15, 31, 8000, 400_000)} where measured
@@ -72,13 +77,41 @@ def torch_valid(a: np.ndarray, b: np.ndarray, nd: int,
     """``valid(E a, b)`` with ``E`` the extension by ``pads`` in ``boundary`` mode, by
     torch's conv; None where torch is not available, not measured faster, or cannot
     pad this way (then the caller uses its NumPy path)."""
-    if (a.dtype != b.dtype or a.dtype.char not in "fd" or b.ndim > a.ndim
-            or b.size != prod(b.shape[b.ndim - nd:])):
+    if a.dtype != b.dtype or b.ndim > a.ndim:
         return None
-    na, nb = a.shape[a.ndim - nd:], b.shape[b.ndim - nd:]
+    run = torch_plan(a.shape, b.shape, a.dtype, nd, pads, boundary)
+    return None if run is None else run(a, b)
+
+
+def torch_plan(shape_a: tuple[int, ...], shape_b: tuple[int, ...], dtype: np.dtype,
+               nd: int, pads: tuple[tuple[int, int], ...] | None = None,
+               boundary: str = "zero") -> Callable[[np.ndarray, np.ndarray], np.ndarray] | None:
+    """The torch computation of :func:`torch_valid` for arrays of these shapes and this
+    (common) dtype, resolved once (memoised): a function ``run(a, b)``, or None where
+    torch is not to be used. Calls of a few tens of µs spend most of their time in
+    Python, so everything that depends only on the shapes is worked out here."""
+    if not _torch_use.available():
+        return None
+    return _plan(tuple(shape_a), tuple(shape_b), dtype, nd, pads, boundary, USE_ALWAYS)
+
+
+def clear_plans() -> None:
+    """Forget the memoised plans (after changing the rules above)."""
+    _plan.cache_clear()
+
+
+@lru_cache(maxsize=512)
+def _plan(shape_a: tuple[int, ...], shape_b: tuple[int, ...], dtype: np.dtype, nd: int,
+          pads: tuple[tuple[int, int], ...] | None, boundary: str,
+          always: bool) -> Callable[[np.ndarray, np.ndarray], np.ndarray] | None:
+    if dtype.char not in "fd" or len(shape_b) > len(shape_a):
+        return None
+    na, nb = shape_a[len(shape_a) - nd:], shape_b[len(shape_b) - nd:]
+    if prod(shape_b) != prod(nb):
+        return None                               # one kernel only
     pads = pads or ((0, 0),) * nd
     ext = tuple(p + l + r for p, (l, r) in zip(na, pads))
-    if any(q > e for q, e in zip(nb, ext)) or not worth_it(ext, nb, a.dtype):
+    if any(q > e for q, e in zip(nb, ext)) or not worth_it(ext, nb, dtype):
         return None
     mode = PAD_MODE.get(boundary)
     if mode is None:
@@ -86,24 +119,37 @@ def torch_valid(a: np.ndarray, b: np.ndarray, nd: int,
     limit = 1 if mode == "reflect" else 0      # torch: reflect pads < size, others <= size
     if mode != "constant" and any(max(l, r) > p - limit for p, (l, r) in zip(na, pads)):
         return None
-    from ._backends import fast_pad
-    if not _torch_use.available():
-        return None
+    from ._extension import fast_pad
     torch, convs, pad = _torch()
-    if boundary in NUMPY_SIDE:
-        a, pads, mode = fast_pad(a, nd, pads, boundary), ((0, 0),) * nd, "constant"
-        na = a.shape[a.ndim - nd:]
-    if not (a.flags.c_contiguous and a.flags.writeable):
-        a = np.array(a, order="C")           # torch.from_numpy needs writable memory
-    x = torch.from_numpy(a.reshape((-1, 1) + na))
-    w = torch.from_numpy(b.reshape(nb)[(slice(None, None, -1),) * nd].copy()
-                         .reshape((1, 1) + nb))
-    conv = convs[nd - 1]
-    # tensors from NumPy never require grad: no autograd graph, no no_grad() needed
-    if mode == "constant" and all(l == r for l, r in pads):
-        y = conv(x, w, padding=tuple(l for l, _ in pads))           # torch pads itself
+    from_numpy, conv = torch.from_numpy, convs[nd - 1]
+    numpy_side = boundary in NUMPY_SIDE
+    if numpy_side:
+        x_shape = (-1, 1) + ext
     else:
-        flat = tuple(v for l, r in reversed(pads) for v in (l, r))  # last axis first
-        y = conv(pad(x, flat, mode=mode), w)
-    nout = tuple(e - q + 1 for e, q in zip(ext, nb))
-    return y.numpy().reshape(a.shape[:a.ndim - nd] + nout)
+        x_shape = (-1, 1) + na
+    w_shape = (1, 1) + nb
+    flip = (slice(None, None, -1),) * nd
+    out_shape = shape_a[:len(shape_a) - nd] + tuple(e - q + 1 for e, q in zip(ext, nb))
+    symmetric = all(l == r for l, r in pads)
+    if numpy_side or (mode == "constant" and symmetric):
+        padding = (0,) * nd if numpy_side else tuple(l for l, _ in pads)   # torch pads itself
+
+        def run(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+            if numpy_side:
+                a = fast_pad(a, nd, pads, boundary)
+            if not (a.flags.c_contiguous and a.flags.writeable):
+                a = np.array(a, order="C")       # torch.from_numpy needs writable memory
+            w = from_numpy(b.reshape(nb)[flip].copy().reshape(w_shape))
+            # tensors from NumPy never require grad: no autograd graph, no no_grad()
+            return conv(from_numpy(a.reshape(x_shape)), w, None, 1, padding).numpy().reshape(
+                out_shape)
+        return run
+    flat = tuple(v for l, r in reversed(pads) for v in (l, r))  # last axis first
+
+    def run_padded(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if not (a.flags.c_contiguous and a.flags.writeable):
+            a = np.array(a, order="C")
+        w = from_numpy(b.reshape(nb)[flip].copy().reshape(w_shape))
+        x = pad(from_numpy(a.reshape(x_shape)), flat, mode=mode)
+        return conv(x, w).numpy().reshape(out_shape)
+    return run_padded

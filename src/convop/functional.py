@@ -5,14 +5,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from . import _backends, _blocked, _validate
+from . import _backends, _routes, _validate
 from ._errors import ConvopValueError, invalid
-from ._extension import edges_1d
 
 __all__ = ["convolve", "correlate"]
-
-_F8, _F4 = np.dtype(np.float64), np.dtype(np.float32)
-
 
 def _normalise_axes(axes: Any, ndim: int) -> tuple[int, ...]:
     if axes is None:
@@ -83,16 +79,11 @@ def convolve(in1: Any, in2: Any, mode: str = "full", *, boundary: str = "zero",
     >>> convop.convolve([1.0, 2.0, 3.0], [1.0, 1.0], "same", boundary="periodic").tolist()
     [4.0, 3.0, 5.0]
     """
-    if (type(in1) is np.ndarray and type(in2) is np.ndarray and in1.ndim == 1 == in2.ndim
-            and axes is None and in1.dtype is in2.dtype
-            and (in1.dtype is _F8 or in1.dtype is _F4) and 0 < in2.size <= in1.size
-            and type(mode) is str and type(boundary) is str and type(method) is str):
-        # short paths of plain 1-D calls (memoised choice; microseconds matter here)
-        route = _backends.route_1d(in1.size, in2.size, mode, in1.dtype, method, boundary)
-        if route is not None:
-            res = _short_1d(in1, in2, *route)
-            if res is not None:
-                return res
+    if type(in1) is np.ndarray and type(in2) is np.ndarray and axes is None:
+        # plain calls: one memoised route per call shape (microseconds matter here)
+        run = _routes.route(in1, in2, mode, boundary, method)
+        if run is not None:
+            return run(in1, in2)
     mode = _validate.mode(mode)
     bnd = _validate.boundary(boundary)
     method = _validate.method(method, _backends.METHODS)
@@ -156,24 +147,6 @@ def convolve(in1: Any, in2: Any, mode: str = "full", *, boundary: str = "zero",
     if exact_int and out.dtype.kind == "f":
         out = np.rint(out)
     return out.astype(result_type, copy=False)
-
-
-def _short_1d(a: np.ndarray, b: np.ndarray, how: str, mode: str, bnd: str,
-              pads: tuple[int, int]) -> np.ndarray | None:
-    """:func:`convolve` of 1-D float arrays (``len(b) <= len(a)``), routed by
-    :func:`convop._backends.route_1d`; None to take the general path."""
-    if how == "numpy":
-        # numpy's 'same' centres like scipy's when len(in1) >= len(in2)
-        return np.convolve(a, b, mode)
-    if how == "gemm":
-        return _blocked.valid_blocked(a, b, pads, bnd)
-    if how == "fixup":
-        return _backends.direct_1d_fixup(a, b, mode, bnd)
-    if how == "copy":
-        edges = edges_1d(a, pads[0], pads[1], bnd)
-        if edges is not None:
-            return np.convolve(np.concatenate((edges[0], a, edges[1])), b, "valid")
-    return _backends._direct_1d_border(a, b, pads, bnd)
 
 
 def _compute(a: np.ndarray, b: np.ndarray, nd: int, na: tuple[int, ...],

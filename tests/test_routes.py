@@ -1,0 +1,114 @@
+"""Memoised call-shape routes of convolve(): every route kind against scipy/numpy.pad
+references, memo hygiene (values, dtypes, swapped valid, invalidation, bad options)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.signal as ss
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import convop
+from convop import _choose, _routes, _torch_use
+
+from helpers import BOUNDARIES, assert_close, random_array, reference_convolve
+
+#: (n, k, boundary, method, dtype) -> the route kind it must take
+KINDS = [
+    ((1000,), (3,), "zero", "direct", "float64", "numpy"),
+    ((1000,), (3,), "periodic", "direct", "float32", "fixup"),
+    ((20_000,), (5,), "reflect", "direct", "float64", "fixup"),
+    ((1000,), (7,), "symmetric", "direct", "float64", "copy"),
+    ((20_000,), (20,), "replicate", "direct", "float64", "border"),
+    ((5000,), (31,), "reflect", "gemm", "float32", "gemm"),
+    ((40, 30), (3, 4), "periodic", "fft", "float64", "general"),
+]
+
+
+@pytest.mark.parametrize("shape, kshape, boundary, method, dtype, kind", KINDS)
+@pytest.mark.parametrize("mode", ["full", "same"])
+def test_each_route_kind_matches_reference(shape, kshape, boundary, method, dtype, kind,
+                                           mode):
+    rng = np.random.default_rng(5)
+    x, h = random_array(rng, shape, dtype), random_array(rng, kshape, dtype)
+    if mode == "same" or kind not in ("fixup", "copy"):   # 'full' may route elsewhere
+        assert _routes.kind(x, h, mode, boundary, method) == kind
+    x0, h0 = x.copy(), h.copy()
+    got = convop.convolve(x, h, mode, boundary=boundary, method=method)
+    assert got.dtype == np.dtype(dtype)
+    ref = reference_convolve(x.astype(np.float64), h.astype(np.float64), mode, boundary)
+    assert_close(got, ref, dtype)
+    np.testing.assert_array_equal(x, x0)        # inputs never modified
+    np.testing.assert_array_equal(h, h0)
+
+
+def test_torch_route_for_small_2d_kernels():
+    pytest.importorskip("torch")
+    rng = np.random.default_rng(6)
+    x, h = rng.standard_normal((64, 64)), rng.standard_normal((3, 3))
+    assert _routes.kind(x, h, "same", "reflect", "direct") == "torch"
+    assert _routes.kind(x, h) == "torch"          # auto picks it for 64², 3×3
+    for boundary in ("zero", "periodic", "reflect", "replicate"):
+        assert_close(convop.convolve(x, h, "same", boundary=boundary),
+                     reference_convolve(x, h, "same", boundary))
+    with _torch_use.forbidden():
+        assert _routes.kind(x, h) != "torch"
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 60), k=st.integers(1, 12), mode=st.sampled_from(("full", "same", "valid")),
+       boundary=st.sampled_from(BOUNDARIES), dtype=st.sampled_from(("float64", "float32")),
+       seed=st.integers(0, 2**16))
+def test_repeated_calls_see_new_values(n, k, mode, boundary, dtype, seed):
+    """A route is per call shape, never per data: the second call with other values of
+    the same shapes gets their result."""
+    rng = np.random.default_rng(seed)
+    for _ in range(2):
+        x, h = random_array(rng, (n,), dtype), random_array(rng, (k,), dtype)
+        got = convop.convolve(x, h, mode, boundary=boundary)
+        ref = reference_convolve(x.astype(np.float64), h.astype(np.float64), mode, boundary)
+        assert got.dtype == np.dtype(dtype)
+        assert_close(got, ref, dtype)
+
+
+def test_valid_with_the_larger_kernel_swaps():
+    x, h = np.arange(5.0), np.arange(12.0)
+    assert_close(convop.convolve(x, h, "valid"), ss.convolve(x, h, "valid"))
+    assert _routes.kind(x, h, "valid") != ""
+    a, b = np.ones((4, 9)), np.ones((6, 3))          # neither is larger: an error
+    assert _routes.route(a, b, "valid", "zero", "auto") is None
+    with pytest.raises(ValueError, match="valid"):
+        convop.convolve(a, b, "valid")
+
+
+def test_bad_options_still_named_in_errors():
+    x = np.ones(10)
+    with pytest.raises(ValueError, match="mode"):
+        convop.convolve(x, x, "middle")
+    with pytest.raises(ValueError, match="boundary"):
+        convop.convolve(x, x, boundary=["zero"])            # unhashable
+    with pytest.raises(ValueError, match="method"):
+        convop.convolve(x, x, method="magic")
+    assert _routes.route(x, x, ["full"], "zero", "auto") is None
+
+
+def test_routes_follow_new_cost_constants():
+    x, h = np.random.default_rng(2).standard_normal(50_000), np.ones(31)
+    assert _routes.kind(x, h, "same", "zero", "direct") == "numpy"
+    expensive_gemm = {key: dict(c) for key, c in _choose.DEFAULTS.items()}
+    for c in expensive_gemm.values():
+        c["bt1d"] = (1.0, c["bt1d"][1])              # a second per call: never gemm
+    try:
+        _choose.set_constants(expensive_gemm)
+        assert _routes.kind(x, h, "same") != "gemm"
+        _choose.set_constants(_choose.DEFAULTS)
+        assert _routes.kind(x, h, "same") == "gemm"
+    finally:
+        _choose.set_constants(None)
+
+
+def test_mixed_and_integer_dtypes_take_the_general_path():
+    x, h = np.arange(6), np.arange(3.0, dtype=np.float32)
+    assert _routes.route(x, h, "full", "zero", "auto") is None
+    assert convop.convolve(x, h).dtype == np.result_type(x, h)
+    assert convop.convolve(x, x).dtype == x.dtype
