@@ -255,8 +255,8 @@ def test_1d_scalar_border_fixup_matches_numpy_pad(boundary, mode, dtype):
                                                         "replicate", "symmetric")),
        dtype=st.sampled_from(("float64", "float32")), seed=st.integers(0, 2**16))
 def test_torch_engine_pads_like_numpy(nd, boundary, dtype, seed):
-    """torch's single-channel conv with torch-side padding (asymmetric widths too)
-    against numpy.pad + scipy; None where torch cannot pad (symmetric) or is not used."""
+    """torch's single-channel conv with torch-side padding or a NumPy gather
+    (asymmetric widths too) against numpy.pad + scipy."""
     pytest.importorskip("torch")
     rng = np.random.default_rng(seed)
     shape = tuple(int(v) for v in rng.integers(4, 12, nd))
@@ -278,9 +278,6 @@ def test_torch_engine_pads_like_numpy(nd, boundary, dtype, seed):
         assert _torch_direct.worth_it(ext1 if nd == 1 else shape, kshape, np.dtype(dtype))
         got = _torch_direct.torch_valid(a, b, nd, pads, boundary)
     _routes.clear()
-    if boundary == "symmetric":
-        assert got is None
-        return
     ext = np.pad(a, [(0, 0)] + list(pads), mode=NUMPY_PAD[boundary])
     ref = ss.convolve(ext, b[None], "valid")
     assert got is not None and got.dtype == np.dtype(dtype)
@@ -288,7 +285,7 @@ def test_torch_engine_pads_like_numpy(nd, boundary, dtype, seed):
 
 
 NUMPY_PAD = {"zero": "constant", "periodic": "wrap", "reflect": "reflect",
-             "replicate": "edge"}
+             "replicate": "edge", "symmetric": "symmetric"}
 
 
 @pytest.mark.parametrize("d", [1, 2])
