@@ -88,7 +88,7 @@ def oa_block(n: int, k: int) -> tuple[int, int]:
         cost = nblk * size * (log2(size) + 1.0)
         if cost < best_cost:
             best, best_cost, nbest = size, cost, nblk
-        size = _fast(2 * size)
+        size *= 2                        # a fast length times 2 is one too
     return (best, nbest) if best else (0, 1)
 
 

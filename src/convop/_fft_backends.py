@@ -57,10 +57,11 @@ def fft_length(n: int, real: bool = True) -> int:
     shortest = sfft.next_fast_len(n, real=real)
     if n <= 64 or n > SMOOTH_MAX:
         return shortest
-    hi = int(min(shortest, sfft.next_fast_len(n, real=True)) * FFT_LENGTH_SLACK)
     lengths, costs = _smooth_table()
+    lo = bisect_left(lengths, n)                  # lengths[lo]: the shortest 5-smooth
+    hi = bisect_right(lengths, int(min(shortest, lengths[lo]) * FFT_LENGTH_SLACK))
     best, best_cost = shortest, _length_cost(shortest)
-    for i in range(bisect_left(lengths, n), bisect_right(lengths, hi)):
+    for i in range(lo, hi):
         if costs[i] < best_cost:
             best, best_cost = lengths[i], costs[i]
     return best
