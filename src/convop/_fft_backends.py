@@ -60,7 +60,8 @@ def fft_length(n: int, real: bool = True) -> int:
     lengths, costs = _smooth_table()
     lo = bisect_left(lengths, n)                  # lengths[lo]: the shortest 5-smooth
     hi = bisect_right(lengths, int(min(shortest, lengths[lo]) * FFT_LENGTH_SLACK))
-    best, best_cost = shortest, _length_cost(shortest)
+    best = shortest
+    best_cost = costs[lo] if lengths[lo] == shortest else _length_cost(shortest)
     for i in range(lo, hi):
         if costs[i] < best_cost:
             best, best_cost = lengths[i], costs[i]
