@@ -146,3 +146,26 @@ def test_core_does_not_import_torch():
             "convop.ConvLayer(np.ones((1, 1, 3)), (1, 5))(np.ones((1, 5))); "
             "assert 'torch' not in sys.modules, 'torch imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_auto_plans_each_batch_size():
+    """method='auto' asks the cost model per batch size (the FFT transforms the filters
+    once per call, so its share per input falls with the batch); every plan computes
+    the same map as torch."""
+    from convop import _torch_use
+    rng = np.random.default_rng(4)
+    w = rng.standard_normal((16, 16, 11, 11)).astype(np.float32)
+    with _torch_use.forbidden():
+        layer = convop.ConvLayer(w, (16, 24, 24), padding=5)
+        plans = {b: layer.method_for(b) for b in (1, 16)}
+        assert plans[1] == layer.method
+        for b, meth in plans.items():
+            assert meth == convop.choose_method(
+                (b, 16, 34, 34) if b > 1 else (16, 34, 34), w, channels=16)
+        assert plans[1] != plans[16]          # gemm for one input, fft for sixteen
+        x = rng.standard_normal((16, 16, 24, 24)).astype(np.float32)
+        got = layer(x)
+    ref = F.conv2d(torch.from_numpy(x), torch.from_numpy(w), padding=5).numpy()
+    assert_close(got, ref, "float32")
+    fixed = convop.ConvLayer(w, (16, 24, 24), padding=5, method="direct")
+    assert fixed.method_for(16) == "direct"

@@ -235,7 +235,7 @@ def run_layers(ks: Iterable[int], batch: int = 16, channels: int = 32, size: int
             w = rng.standard_normal((channels, channels, k, k)).astype(dt)
             x = rng.standard_normal((batch, channels, size, size)).astype(dt)
             layer = ConvLayer(w, (channels, size, size), padding=k // 2)
-            case = Case("layer", dt, "same", size, k, convop_method=layer.method)
+            case = Case("layer", dt, "same", size, k, convop_method=layer.method_for(batch))
             fns: dict[str, Callable[[], object]] = {"convop": lambda: layer(x)}
             if torch is not None:
                 tx, tw = torch.from_numpy(x), torch.from_numpy(w)
@@ -249,7 +249,7 @@ def run_layers(ks: Iterable[int], batch: int = 16, channels: int = 32, size: int
                 if meth == "gemm" and cols > GEMM_MEMORY:
                     case.skipped["convop gemm"] = f"im2col of {cols / 2**30:.1f} GiB"
                     continue
-                if meth != layer.method:
+                if meth != case.convop_method:
                     other = ConvLayer(w, (channels, size, size), padding=k // 2, method=meth)
                     fns[f"convop {meth}"] = (lambda L: lambda: L(x))(other)
             times = time_interleaved(fns, rounds=rounds, budget=0.0)

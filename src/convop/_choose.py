@@ -31,14 +31,14 @@ DEFAULTS: dict[str, dict[str, tuple[float, float]]] = {
            "fft": (7.0e-05, 4.0e-10), "fft_big": (0.0, 1.0e-09), "fft_nd": (0.0, 3.0e-10), "oa": (9e-05, 6e-09),
            "layer_tap": (1e-05, 9.7e-11), "layer_gemm": (1e-05, 7.4e-11),
            "layer_fft": (3e-05, 8.8e-10), "layer_cmul": (0.0, 2.4e-09),
-           "torch_layer": (2e-05, 6.3e-11)},
+           "torch_layer": (2e-05, 2.0e-10)},
     "f4": {"np1d": (2.0e-06, 3.2e-10), "np1d_31": (0.0, 1.0e-09), "np1d_301": (0.0, 8.5e-11),
            "sa1d": (3.0e-06, 1.8e-10), "bt1d": (1.5e-05, 1.05e-11), "bt1d_out": (0.0, 1.2e-09),
            "btnd": (2.0e-05, 6.0e-11), "btnd_big": (0.0, 1.4e-10), "sad": (4.4e-06, 1.8e-10), "gemm": (2e-05, 1.5e-09),
            "fft": (7.0e-05, 3.5e-10), "fft_big": (0.0, 4.1e-10), "fft_nd": (0.0, 1.5e-10), "oa": (9e-05, 3.3e-09),
            "layer_tap": (1e-05, 5e-11), "layer_gemm": (1e-05, 4.6e-11),
            "layer_fft": (3e-05, 6.6e-10), "layer_cmul": (0.0, 1.8e-09),
-           "torch_layer": (2e-05, 1.5e-11)},
+           "torch_layer": (2e-05, 2.5e-11)},
 }
 
 _constants: dict[str, dict[str, tuple[float, float]]] | None = None

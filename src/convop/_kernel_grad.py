@@ -39,12 +39,16 @@ def with_weight(layer: Any, w: np.ndarray) -> Any:
 
 def apply_weight(layer: Any, xp: np.ndarray, w: np.ndarray) -> np.ndarray:
     """``layer(x; w)`` from the extended input ``xp`` by the layer's method."""
-    return lb.APPLY[layer.method](with_weight(layer, w), xp)
+    return lb.APPLY[_method(layer, xp)](with_weight(layer, w), xp)
 
 
 def weight_gradient(layer: Any, xp: np.ndarray, y: np.ndarray) -> np.ndarray:
     """The adjoint of :func:`apply_weight` at ``y`` (shape ``xp``'s batch + output)."""
-    return _GRAD[layer.method](layer, xp, y)
+    return _GRAD[_method(layer, xp)](layer, xp, y)
+
+
+def _method(layer: Any, xp: np.ndarray) -> str:
+    return layer.method_for(prod(xp.shape[:xp.ndim - layer._d - 1]))
 
 
 def _grad_direct(layer: Any, xp: np.ndarray, y: np.ndarray) -> np.ndarray:

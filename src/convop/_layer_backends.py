@@ -101,10 +101,11 @@ def _torch_weight(layer: Any) -> Any:
 
 def apply(layer: Any, x: np.ndarray) -> np.ndarray:
     """The layer's forward map on an unpadded input (zero padding handed to torch)."""
-    if (layer.method == "direct" and layer.boundary == "zero" and _use_torch(x, layer._weight)
+    method = layer.method_for(x.size // prod(layer.input_shape))
+    if (method == "direct" and layer.boundary == "zero" and _use_torch(x, layer._weight)
             and all(l == r for l, r in layer.padding)):
         return _torch_apply(layer, x, tuple(l for l, _ in layer.padding))
-    return APPLY[layer.method](layer, _backends.pad(x, layer._exts))
+    return APPLY[method](layer, _backends.pad(x, layer._exts))
 
 
 def _torch_apply(layer: Any, xp: np.ndarray, padding: tuple[int, ...] | int = 0) -> np.ndarray:

@@ -26,6 +26,7 @@ from typing import Callable
 import numpy as np
 
 from . import _torch_use
+from ._extension import AxisExtension
 
 __all__ = ["torch_plan", "torch_valid"]
 
@@ -37,6 +38,8 @@ MAX_OUT_ND = 20_000                 # ~140²
 RULE_1D: dict[str, tuple[int, int, int, int]] = {}
 #: e.g. {"f": (15, 63, 4000, 1_300_000), "d": (15, 31, 8000, 400_000)} where measured
 MIN_TAPS_1D = 15
+
+
 def worth_it(na: tuple[int, ...], nb: tuple[int, ...], dtype: np.dtype) -> bool:
     """Whether torch's single-channel conv is the fastest direct engine for this shape."""
     nd = len(na)
@@ -117,7 +120,6 @@ def _plan(shape_a: tuple[int, ...], shape_b: tuple[int, ...], dtype: np.dtype, n
         # (numpy.pad's index map, any width). 64², one sample a side: 5 µs, where two
         # concatenations take 11 µs, torch's reflect pad about as long as the gather
         # and its circular pad 19 µs; torch has no symmetric pad
-        from ._extension import AxisExtension
         index = np.ix_(*(AxisExtension(p, l, r, boundary).index for p, (l, r) in zip(na, pads)))
         source = np.ravel_multi_index(index, na).ravel()
         rows, x_shape = (-1, prod(na)), (-1, 1) + ext

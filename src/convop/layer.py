@@ -41,8 +41,9 @@ class ConvLayer(Operator):
         reflect, replicate); ``symmetric`` pads like ``numpy.pad(mode='symmetric')``.
         Padding wider than torch allows follows ``numpy.pad``.
     method : {'auto', 'direct', 'gemm', 'fft'}
-        Algorithm of the forward map and its adjoint, chosen once at construction
-        for ``auto`` (:func:`convop.choose_method`): ``direct`` is torch's native
+        Algorithm of the forward map and its adjoint. ``auto`` asks the cost model
+        (:func:`convop.choose_method`) once per batch size (:meth:`method_for`;
+        :attr:`method` is the choice for one input): ``direct`` is torch's native
         convolution when the caller has imported torch (else one matmul per tap),
         ``gemm`` im2col + one matmul, ``fft`` per-frequency channel contraction.
 
@@ -114,12 +115,9 @@ class ConvLayer(Operator):
         super().__init__(shape, (c_out,) + tuple(out), dtype)
         # per tap: (g, C_out/g, C_in/g) blocks
         self._wt = weight_arr.reshape((groups, c_out // groups, c_in_g) + kshape)
-        if requested == "auto":
-            padded = tuple(e.size for e in self._exts)
-            requested = _layer_backends.layer_plan(
-                (c_in,) + padded, weight_arr.shape, dtype, channels=(c_in, c_out),
-                stride=self.stride, dilation=self.dilation, groups=groups)
-        self.method = requested
+        self._auto = requested == "auto"
+        self._batch_methods: dict[int, str] = {}
+        self.method = self._plan(1) if self._auto else requested
         single = c_in == 1 and c_out == 1 and all(s == 1 for s in self.stride)
         if single:
             self.structure = _structure.tag(
@@ -127,6 +125,36 @@ class ConvLayer(Operator):
                 extended=any(l or r for l, r in self.padding))
         else:
             self.structure = "general"
+
+    def _plan(self, batch: int) -> str:
+        padded = tuple(e.size for e in self._exts)
+        c_out, c_in = self.output_shape[0], self.input_shape[0]
+        lead = (batch,) if batch > 1 else ()
+        return _layer_backends.layer_plan(
+            lead + (c_in,) + padded, self._weight.shape, self.dtype, channels=(c_in, c_out),
+            stride=self.stride, dilation=self.dilation, groups=self.groups)
+
+    def method_for(self, batch: int) -> str:
+        """The method that runs ``batch`` inputs at once: :attr:`method` (the choice for
+        one input) unless the layer was built with ``method='auto'``, which plans every
+        batch size once (per-input costs differ: the FFT transforms the filters once per
+        call, whatever the batch).
+
+        Examples
+        --------
+        >>> import numpy as np, convop
+        >>> L = convop.ConvLayer(np.ones((4, 4, 3, 3)), (4, 16, 16), padding=1, method="gemm")
+        >>> L.method_for(32)
+        'gemm'
+        """
+        if not self._auto or batch <= 1:
+            return self.method
+        got = self._batch_methods.get(batch)
+        if got is None:
+            got = self._plan(batch)
+            if len(self._batch_methods) < 64:
+                self._batch_methods[batch] = got
+        return got
 
     @property
     def weight(self) -> np.ndarray:
@@ -165,7 +193,8 @@ class ConvLayer(Operator):
 
     def _adjoint(self, y: np.ndarray) -> np.ndarray:
         padded = (self.input_shape[0],) + tuple(e.size for e in self._exts)
-        xp = _layer_backends.ADJOINT[self.method](self, y, padded)
+        method = self.method_for(y.size // prod(self.output_shape))
+        xp = _layer_backends.ADJOINT[method](self, y, padded)
         return extend_adjoint(xp, self._exts)
 
     # -- matrices ---------------------------------------------------------------------------
