@@ -177,3 +177,17 @@ def test_kernel_with_more_leading_axes_broadcasts():
     got = _blocked_nd.valid_blocked_nd(a2, b2, 2)
     assert got.shape == (1, 1, 18, 27)
     assert_close(got[0, 0], ss.convolve(a2, b2[0, 0], "valid"))
+
+
+@pytest.mark.parametrize("shape_x, shape_t", [((700, 154), (154, 16)), ((3, 400, 90), (3, 90, 32)),
+                                              ((2, 500, 60), (60, 24)), ((10, 5), (5, 3))])
+def test_matmul_into_splits_like_one_product(shape_x, shape_t):
+    """Mid-size products are cut into single-thread pieces when torch is loaded; the
+    result is the one product's, for stacks too."""
+    pytest.importorskip("torch")                 # the split needs torch in sys.modules
+    rng = np.random.default_rng(8)
+    x, t = rng.standard_normal(shape_x), rng.standard_normal(shape_t)
+    ref = np.einsum("...mk,...kn->...mn", x, t)
+    out = np.empty_like(ref)
+    _blocked.matmul_into(x, t, out)
+    np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-12)

@@ -15,6 +15,7 @@ signal, a few MiB at a time) because its rows overlap, which BLAS cannot read.
 """
 from __future__ import annotations
 
+import sys
 import threading
 from math import prod
 
@@ -85,6 +86,30 @@ def _chunks(rows: int, nblk: int, row_bytes: int):
 
 
 _local = threading.local()
+
+
+#: OpenBLAS multiplies on the calling thread alone below m·n·k = 65536·4 (its
+#: GEMM_MULTITHREAD_THRESHOLD). With torch loaded, products up to SPLIT_MNK are cut
+#: into such pieces: torch's OpenMP workers keep spinning after a torch call, and an
+#: OpenBLAS worker waiting for their core stalls the product for a scheduler time
+#: slice (measured here: a 350×154·154×16 float32 product, 35 µs quiet, took 1.5–5 ms
+#: right after a torch conv; cut in four, at most 0.15 ms). Larger products keep both
+#: threads, which make them 1.2–2.3× faster on a quiet machine.
+SINGLE_THREAD_MNK = 1 << 18
+SPLIT_MNK = 1 << 23
+
+
+def matmul_into(x: np.ndarray, t: np.ndarray, out: np.ndarray) -> None:
+    """``np.matmul(x, t, out=out)``, on one thread for mid-size products when torch is
+    loaded (see ``SPLIT_MNK``); ``x`` (..., m, k), ``t`` (..., k, n)."""
+    m, k = x.shape[-2:]
+    n = t.shape[-1]
+    if not SINGLE_THREAD_MNK <= m * k * n <= SPLIT_MNK or "torch" not in sys.modules:
+        np.matmul(x, t, out=out)
+        return
+    rows = max(1, (SINGLE_THREAD_MNK - 1) // (k * n))
+    for r0 in range(0, m, rows):
+        np.matmul(x[..., r0:r0 + rows, :], t, out=out[..., r0:r0 + rows, :])
 
 
 def _workspace(size: int, dtype: np.dtype, slot: int = 0) -> np.ndarray:
@@ -174,5 +199,5 @@ def valid_blocked(a: np.ndarray, b: np.ndarray, pads: tuple[int, int] = (0, 0),
                              strides=(plen * s, bsz * s, s))
         buf = work[g * plen:].reshape(g, m, span)
         np.copyto(buf, windows)
-        np.matmul(buf, tmat if single else tmat[rs], out=out[rs, b0:b1])
+        matmul_into(buf, tmat if single else tmat[rs], out[rs, b0:b1])
     return out.reshape(rows, nblk * bsz)[:, :n_out].reshape(lead + (n_out,))

@@ -21,7 +21,7 @@ from math import prod
 
 import numpy as np
 
-from ._blocked import CHUNK, _workspace, kernel_matrix
+from ._blocked import CHUNK, _workspace, kernel_matrix, matmul_into
 
 __all__ = ["block_length_nd", "extended_copy", "valid_blocked_nd"]
 
@@ -140,6 +140,5 @@ def valid_blocked_nd(a: np.ndarray, b: np.ndarray, nd: int,
                 view = np.ndarray(shape, dtype, buffer=xp, offset=offset,
                                   strides=st[1:-1] + (bsz * s, s))
                 wins[..., i * span:(i + 1) * span] = view
-            np.matmul(wins.reshape(-1, width), tmat,
-                      out=out[r, y0:y0 + m].reshape(-1, bsz))
+            matmul_into(wins.reshape(-1, width), tmat, out[r, y0:y0 + m].reshape(-1, bsz))
     return out[..., :nout[-1]].reshape(lead + nout)
