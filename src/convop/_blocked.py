@@ -93,10 +93,11 @@ _local = threading.local()
 #: into such pieces: torch's OpenMP workers keep spinning after a torch call, and an
 #: OpenBLAS worker waiting for their core stalls the product for a scheduler time
 #: slice (measured here: a 350×154·154×16 float32 product, 35 µs quiet, took 1.5–5 ms
-#: right after a torch conv; cut in four, at most 0.15 ms). Larger products keep both
-#: threads, which make them 1.2–2.3× faster on a quiet machine.
+#: right after a torch conv; cut in four, at most 0.15 ms, 1.1–1.5× its quiet time).
+#: Larger products keep both threads: cut into pieces of 2¹⁸ they took 1.5–3× longer
+#: (N = 1e4, K = 301 float64: 0.37 → 1.1 ms).
 SINGLE_THREAD_MNK = 1 << 18
-SPLIT_MNK = 1 << 23
+SPLIT_MNK = 1 << 21
 
 
 def matmul_into(x: np.ndarray, t: np.ndarray, out: np.ndarray) -> None:
