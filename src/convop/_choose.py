@@ -175,6 +175,9 @@ def blocked_nd_cost(c: dict[str, tuple[float, float]], nout: tuple[int, ...],
                                         c["btnd_big"][1])
 
 
+#: kernels shorter than this along every axis never consider overlap-add
+OA_MIN_TAPS = 64
+
 #: time of torch.fft relative to scipy.fft for multi-axis transforms of at least
 #: _fft_backends.TORCH_FFT_MIN samples, where convop hands them to torch (measured
 #: 0.37-0.65 from 256² to 512² in one session, 0.64-1.2 in a later one; smaller
@@ -217,7 +220,10 @@ def costs(na: tuple[int, ...], nb: tuple[int, ...], batch: int,
     slope = fft_slope(c, f * batch) if nd == 1 else c["fft_nd"][1]
     out["fft"] = c["fft"][0] + slope * (2 * batch + 1) * _fft_units(f) * (
         TORCH_FFT_GAIN if fast_multi else 1.0)
-    blocks = [oa_block(p, q) for p, q in zip(na, nb)]
+    # overlap-add only pays for kernels longer than the short-kernel methods handle
+    # well (never chosen below OA_MIN_TAPS in any sweep); skipping it keeps a cold
+    # choice cheap
+    blocks = [oa_block(p, q) for p, q in zip(na, nb)] if max(nb) >= OA_MIN_TAPS else []
     if any(b for b, _ in blocks):
         fb = prod(b if b else _fast(p + q - 1) for (b, _), p, q in zip(blocks, na, nb))
         nblk = prod(m for _, m in blocks)
