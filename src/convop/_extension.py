@@ -20,6 +20,16 @@ import scipy.sparse as sp
 from ._validate import NUMPY_PAD_MODE
 
 
+def mode_pads(kshape: Sequence[int], mode: str) -> tuple[tuple[int, int], ...]:
+    """``(left, right)`` extension per axis of scipy's ``full`` (K − 1 a side), ``same``
+    (the centre of ``full``: the odd sample on the left) and ``valid`` (none)."""
+    if mode == "full":
+        return tuple((q - 1, q - 1) for q in kshape)
+    if mode == "same":
+        return tuple((q - 1 - (q - 1) // 2, (q - 1) // 2) for q in kshape)
+    return ((0, 0),) * len(kshape)
+
+
 @dataclass(frozen=True)
 class AxisExtension:
     """Extension of one axis of length ``n``: keep ``padded[start:start+length]`` of

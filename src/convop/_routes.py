@@ -33,7 +33,7 @@ import numpy as np
 
 from . import _backends, _blocked, _choose, _torch_direct, _torch_use, _validate
 from ._backends import SMALL_1D_COPY
-from ._extension import edges_1d
+from ._extension import edges_1d, mode_pads
 
 try:  # the C loop of numpy.convolve (its Python wrapper costs ~1 µs per call)
     from numpy._core.multiarray import correlate as _np_correlate
@@ -118,12 +118,7 @@ def _build(a: np.ndarray, b: np.ndarray, mode: object, boundary: object,
             if not all(q >= p for p, q in zip(na, nb)):
                 return None
             swap, na, nb = True, nb, na
-        pads = ((0, 0),) * nd
-        bnd = "zero"
-    elif mode == "full":
-        pads = tuple((q - 1, q - 1) for q in nb)
-    else:   # scipy's 'same': the centre of 'full'
-        pads = tuple((q - 1 - (q - 1) // 2, (q - 1) // 2) for q in nb)
+    pads = mode_pads(nb, mode)
     if not any(l or r for l, r in pads):
         bnd = "zero"
     ext = tuple(p + l + r for p, (l, r) in zip(na, pads))
@@ -233,8 +228,7 @@ def fixup_terms(n: int, k: int, mode: str, boundary: str) -> tuple | None:
     """The border terms numpy's zero-boundary ``full``/``same`` result misses:
     ``((output index, ((tap, source index), ...)), ...)``; None when the extension
     needs repeated reflections."""
-    left = k - 1 if mode == "full" else k - 1 - (k - 1) // 2
-    right = k - 1 - left if mode == "same" else k - 1
+    ((left, right),) = mode_pads((k,), mode)
     if left > n - 1 or right > n - 1 or boundary == "zero":
         return None
     l0, ls, r0, rs = _edge_index(n, left, boundary)

@@ -7,6 +7,7 @@ import numpy as np
 
 from . import _backends, _routes, _validate
 from ._errors import ConvopValueError, invalid
+from ._extension import mode_pads
 
 __all__ = ["convolve", "correlate"]
 
@@ -156,11 +157,7 @@ def _compute(a: np.ndarray, b: np.ndarray, nd: int, na: tuple[int, ...],
         return _backends.conv_zero(a, b, nd, method, ((0, 0),) * nd)
     # the extension of ``full``/``same`` (the samples scipy keeps from ``full``),
     # done inside the backends: in the FFT length for zero boundaries
-    if mode == "full":
-        pads = tuple((q - 1, q - 1) for q in nb)
-    else:
-        pads = tuple((q - 1 - (q - 1) // 2, (q - 1) // 2) for q in nb)
-    return _backends.conv_boundary(a, b, nd, method, pads, bnd)
+    return _backends.conv_boundary(a, b, nd, method, mode_pads(nb, mode), bnd)
 
 
 def correlate(in1: Any, in2: Any, mode: str = "full", *, boundary: str = "zero",
