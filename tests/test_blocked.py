@@ -191,3 +191,49 @@ def test_matmul_into_splits_like_one_product(shape_x, shape_t):
     out = np.empty_like(ref)
     _blocked.matmul_into(x, t, out)
     np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("have_api", [True, False])
+def test_matmul_into_runs_on_one_thread_while_contended(monkeypatch, have_api):
+    """While a core is busy the product runs on one BLAS thread, or, where numpy's
+    BLAS cannot be reached, in pieces below OpenBLAS's threading threshold."""
+    from convop import _threads
+    if have_api and _threads.numpy_blas_api() is None:
+        pytest.skip("numpy is not linked to a bundled OpenBLAS here")
+    if not have_api:
+        monkeypatch.setattr(_threads, "numpy_blas_api", lambda: None)
+    monkeypatch.setattr(_threads, "contended", lambda: True)
+    rng = np.random.default_rng(9)
+    x, t = rng.standard_normal((3000, 62)), rng.standard_normal((62, 32))
+    assert x.shape[0] * 62 * 32 > _blocked.SPLIT_MNK
+    ref = np.einsum("mk,kn->mn", x, t)
+    seen = []
+    real = np.matmul
+
+    def spy(a, b, out=None):
+        api = _threads.numpy_blas_api()
+        seen.append((a.shape[-2] * a.shape[-1] * b.shape[-1], api and api[0]()))
+        return real(a, b, out=out)
+    monkeypatch.setattr(_blocked.np, "matmul", spy)
+    out = np.empty_like(ref)
+    _blocked.matmul_into(x, t, out)
+    np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-12)
+    if have_api:
+        assert seen == [(x.size * 32, 1)]
+    else:
+        assert len(seen) > 1 and all(mnk < _blocked.SINGLE_THREAD_MNK for mnk, _ in seen)
+
+
+def test_matmul_into_reports_multithreaded_products(monkeypatch):
+    from convop import _threads
+    monkeypatch.setattr(_threads, "contended", lambda: False)
+    notes = []
+    monkeypatch.setattr(_threads, "note_time", lambda key, s, work: notes.append((key, work)))
+    rng = np.random.default_rng(10)
+    x, t = rng.standard_normal((2, 1200, 62)), rng.standard_normal((62, 32))
+    out = np.empty((2, 1200, 32))
+    _blocked.matmul_into(x, t, out)
+    np.testing.assert_allclose(out, x @ t, rtol=1e-12)
+    assert notes == [(("matmul", 62, 32, "d"), 2400)]
+    _blocked.matmul_into(x[:, :10], t, out[:, :10])         # small: not timed
+    assert len(notes) == 1

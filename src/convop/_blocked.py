@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from math import prod
 
 import numpy as np
 
+from . import _threads
 from ._extension import edge_samples
 
 __all__ = ["block_length", "kernel_matrix", "valid_blocked"]
@@ -89,28 +91,46 @@ _local = threading.local()
 
 
 #: OpenBLAS multiplies on the calling thread alone below m·n·k = 65536·4 (its
-#: GEMM_MULTITHREAD_THRESHOLD). With torch loaded, products up to SPLIT_MNK are cut
-#: into such pieces: torch's OpenMP workers keep spinning after a torch call, and an
-#: OpenBLAS worker waiting for their core stalls the product for a scheduler time
-#: slice (measured here: a 350×154·154×16 float32 product, 35 µs quiet, took 1.5–5 ms
-#: right after a torch conv; cut in four, at most 0.15 ms, 1.1–1.5× its quiet time).
-#: Larger products keep both threads: cut into pieces of 2¹⁸ they took 1.5–3× longer
-#: (N = 1e4, K = 301 float64: 0.37 → 1.1 ms).
+#: GEMM_MULTITHREAD_THRESHOLD). Larger products run on one thread too when
+#:
+#: * torch is loaded and the product is at most SPLIT_MNK: torch's OpenMP workers keep
+#:   spinning after a torch call, and an OpenBLAS worker waiting for their core stalls
+#:   the product for a scheduler time slice (measured here: a 350×154·154×16 float32
+#:   product, 35 µs quiet, took 1.5–5 ms right after a torch conv). Larger products
+#:   amortise the wait, and lose 1.3–1.8× on one thread.
+#: * a core is busy (``_threads.contended``, judged from the times of earlier
+#:   products): a 3126×62·62×32 float64 product took 0.40 ms quiet, 3.9 ms on two
+#:   threads with a busy loop on the other core, 1.2 ms on one.
+#:
+#: "One thread" sets numpy's OpenBLAS to one thread for the call; where that library
+#: cannot be reached the product is cut into pieces under the threshold instead
+#: (1.5–3× slower than the whole product for the wider ones).
 SINGLE_THREAD_MNK = 1 << 18
 SPLIT_MNK = 1 << 21
+_one_thread = _threads.numpy_blas_single()
 
 
 def matmul_into(x: np.ndarray, t: np.ndarray, out: np.ndarray) -> None:
-    """``np.matmul(x, t, out=out)``, on one thread for mid-size products when torch is
-    loaded (see ``SPLIT_MNK``); ``x`` (..., m, k), ``t`` (..., k, n)."""
+    """``np.matmul(x, t, out=out)`` for ``x`` (..., m, k), ``t`` (..., k, n), on one
+    thread where several would wait on each other (see ``SINGLE_THREAD_MNK``)."""
     m, k = x.shape[-2:]
     n = t.shape[-1]
-    if not SINGLE_THREAD_MNK <= m * k * n <= SPLIT_MNK or "torch" not in sys.modules:
+    mnk = m * k * n
+    if mnk < SINGLE_THREAD_MNK:
         np.matmul(x, t, out=out)
-        return
-    rows = max(1, (SINGLE_THREAD_MNK - 1) // (k * n))
-    for r0 in range(0, m, rows):
-        np.matmul(x[..., r0:r0 + rows, :], t, out=out[..., r0:r0 + rows, :])
+    elif _threads.contended() or (mnk <= SPLIT_MNK and "torch" in sys.modules):
+        if _threads.numpy_blas_api() is not None:
+            with _one_thread:
+                np.matmul(x, t, out=out)
+            return
+        rows = max(1, (SINGLE_THREAD_MNK - 1) // (k * n))
+        for r0 in range(0, m, rows):
+            np.matmul(x[..., r0:r0 + rows, :], t, out=out[..., r0:r0 + rows, :])
+    else:
+        t0 = time.perf_counter()
+        np.matmul(x, t, out=out)
+        _threads.note_time(("matmul", k, n, x.dtype.char), time.perf_counter() - t0,
+                           out.size / n)
 
 
 def _workspace(size: int, dtype: np.dtype, slot: int = 0) -> np.ndarray:

@@ -14,6 +14,7 @@ from typing import Sequence
 import numpy as np
 import scipy.fft as sfft
 
+from . import _threads
 from ._torch_use import as_torchable
 from ._torch_use import available as torch_available
 
@@ -92,8 +93,9 @@ PARALLEL_MIN = 1 << 17
 
 
 def workers(size: int) -> int:
-    """scipy.fft ``workers=`` for a transform of ``size`` samples in total."""
-    return WORKERS if size >= PARALLEL_MIN else 1
+    """scipy.fft ``workers=`` for a transform of ``size`` samples in total: one for
+    small ones and while a core is busy elsewhere (``_threads.contended``)."""
+    return WORKERS if size >= PARALLEL_MIN and not _threads.contended() else 1
 
 # -- FFT ----------------------------------------------------------------------------------
 def _is_complex(*arrs: np.ndarray) -> bool:
