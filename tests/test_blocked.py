@@ -202,7 +202,7 @@ def test_matmul_into_runs_on_one_thread_while_contended(monkeypatch, have_api):
         pytest.skip("numpy is not linked to a bundled OpenBLAS here")
     if not have_api:
         monkeypatch.setattr(_threads, "numpy_blas_api", lambda: None)
-    monkeypatch.setattr(_threads, "contended", lambda: True)
+    monkeypatch.setattr(_threads, "contended", lambda key=None: True)
     rng = np.random.default_rng(9)
     x, t = rng.standard_normal((3000, 62)), rng.standard_normal((62, 32))
     assert x.shape[0] * 62 * 32 > _blocked.SPLIT_MNK
@@ -224,16 +224,33 @@ def test_matmul_into_runs_on_one_thread_while_contended(monkeypatch, have_api):
         assert len(seen) > 1 and all(mnk < _blocked.SINGLE_THREAD_MNK for mnk, _ in seen)
 
 
-def test_matmul_into_reports_multithreaded_products(monkeypatch):
+def test_matmul_into_samples_one_thread_first_then_times_threads(monkeypatch):
+    """The first large products of a shape run on one thread (the reference), later
+    ones on BLAS's threads, all timed; small ones are neither."""
     from convop import _threads
-    monkeypatch.setattr(_threads, "contended", lambda: False)
+    if _threads.numpy_blas_api() is None:
+        pytest.skip("numpy is not linked to a bundled OpenBLAS here")
+    _threads.reset_contention()
     notes = []
-    monkeypatch.setattr(_threads, "note_time", lambda key, s, work: notes.append((key, work)))
+    real_note = _threads.note_time
+
+    def spy(key, s, work, single=False):
+        notes.append((key, work, single))
+        real_note(key, s, work, single)
+    monkeypatch.setattr(_threads, "note_time", spy)
+    monkeypatch.setattr(_threads, "contended", lambda key=None: False)
     rng = np.random.default_rng(10)
     x, t = rng.standard_normal((2, 1200, 62)), rng.standard_normal((62, 32))
+    assert 1200 * 62 * 32 > _blocked.SPLIT_MNK          # above the torch-loaded rule
     out = np.empty((2, 1200, 32))
-    _blocked.matmul_into(x, t, out)
-    np.testing.assert_allclose(out, x @ t, rtol=1e-12)
-    assert notes == [(("matmul", 62, 32, "d"), 2400)]
-    _blocked.matmul_into(x[:, :10], t, out[:, :10])         # small: not timed
-    assert len(notes) == 1
+    try:
+        calls = _threads.SAMPLES + 1
+        for _ in range(calls):
+            _blocked.matmul_into(x, t, out)
+            np.testing.assert_allclose(out, x @ t, rtol=1e-12)
+        key = ("matmul", 62, 32, "d")
+        assert notes == [(key, 2400, True)] * _threads.SAMPLES + [(key, 2400, False)]
+        _blocked.matmul_into(x[:, :10], t, out[:, :10])  # small: not timed
+        assert len(notes) == calls
+    finally:
+        _threads.reset_contention()

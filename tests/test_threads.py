@@ -97,26 +97,56 @@ def test_numpy_blas_single_without_the_library(monkeypatch):
 
 
 # -- busy-core detection --------------------------------------------------------------------
-def test_slow_calls_start_a_doubling_hold_and_a_normal_call_ends_it(monkeypatch):
+def test_threads_slower_than_one_start_a_doubling_hold(monkeypatch):
     now = [100.0]
     monkeypatch.setattr(_threads.time, "perf_counter", lambda: now[0])
     _threads.reset_contention()
     try:
-        _threads.note_time("k", 1.0, 10)              # reference: 0.1 s per unit
-        _threads.note_time("k", 2.0, 10)              # 2x: this VM's quiet spread
-        assert not _threads.contended()
-        _threads.note_time("k", 3.5, 10)              # 3.5x: a busy core
-        assert _threads.contended()
+        for _ in range(_threads.SAMPLES):
+            assert _threads.unsampled("k")
+            _threads.note_time("k", 2.0, 10, single=True)   # one thread: 0.2 s per unit
+        assert not _threads.unsampled("k")
+        _threads.note_time("k", 1.1, 10)                # two threads faster: fine
+        assert not _threads.contended("k") and not _threads.contended()
+        _threads.note_time("k", 2.5, 10)                # slower than one thread
+        assert _threads.contended("k") and _threads.contended()
+        assert not _threads.contended("other")
         now[0] += _threads.HOLD_MIN + 1e-3
-        assert not _threads.contended()
-        _threads.note_time("k", 3.5, 10)              # still slow: hold twice as long
+        assert not _threads.contended("k")
+        _threads.note_time("k", 2.5, 10)                # still slow: hold twice as long
         now[0] += 1.5 * _threads.HOLD_MIN
-        assert _threads.contended()
+        assert _threads.contended("k")
         now[0] += _threads.HOLD_MIN
-        _threads.note_time("k", 1.0, 10)              # normal again: doubling reset
-        assert _threads._hold == _threads.HOLD_MIN
-        _threads.note_time("other", 50.0, 10)         # a new key only sets its reference
-        assert not _threads.contended()
+        _threads.note_time("k", 1.0, 10)                # faster again: doubling reset
+        assert _threads._state["k"].hold == _threads.HOLD_MIN
+    finally:
+        _threads.reset_contention()
+
+
+def test_a_machine_slow_on_every_core_keeps_its_threads(monkeypatch):
+    """The reference is the latest one-thread time: when everything runs 2x slower,
+    two threads stay faster than one and no hold starts."""
+    monkeypatch.setattr(_threads.time, "perf_counter", lambda: 0.0)
+    _threads.reset_contention()
+    try:
+        _threads.note_time("k", 1.0, 1, single=True)
+        _threads.note_time("k", 0.6, 1)
+        _threads.note_time("k", 2.0, 1, single=True)     # slow period, one thread
+        _threads.note_time("k", 1.2, 1)                  # two threads, same period
+        assert not _threads.contended("k")
+    finally:
+        _threads.reset_contention()
+
+
+def test_a_shape_faster_on_one_thread_does_not_hold_others(monkeypatch):
+    """A narrow product whose threads never helped holds only its own key; FFT
+    workers (key None) follow keys whose threads once were faster."""
+    monkeypatch.setattr(_threads.time, "perf_counter", lambda: 0.0)
+    _threads.reset_contention()
+    try:
+        _threads.note_time("narrow", 1.0, 1, single=True)
+        _threads.note_time("narrow", 1.5, 1)
+        assert _threads.contended("narrow") and not _threads.contended()
     finally:
         _threads.reset_contention()
 
@@ -125,11 +155,11 @@ def test_hold_is_capped(monkeypatch):
     monkeypatch.setattr(_threads.time, "perf_counter", lambda: 0.0)
     _threads.reset_contention()
     try:
-        _threads.note_time("k", 1.0, 1)
+        _threads.note_time("k", 1.0, 1, single=True)
         for _ in range(20):
             _threads.note_time("k", 10.0, 1)
-        assert _threads._hold == _threads.HOLD_MAX
-        assert _threads._hold_until <= _threads.HOLD_MAX
+        assert _threads._state["k"].hold == _threads.HOLD_MAX
+        assert _threads._state["k"].until <= _threads.HOLD_MAX
     finally:
         _threads.reset_contention()
 

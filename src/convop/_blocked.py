@@ -98,9 +98,11 @@ _local = threading.local()
 #:   the product for a scheduler time slice (measured here: a 350×154·154×16 float32
 #:   product, 35 µs quiet, took 1.5–5 ms right after a torch conv). Larger products
 #:   amortise the wait, and lose 1.3–1.8× on one thread.
-#: * a core is busy (``_threads.contended``, judged from the times of earlier
-#:   products): a 3126×62·62×32 float64 product took 0.40 ms quiet, 3.9 ms on two
-#:   threads with a busy loop on the other core, 1.2 ms on one.
+#: * a two-thread product of its shape ran slower than a one-thread one
+#:   (``_threads.contended``): a core is busy elsewhere. A 3126×62·62×32 float64
+#:   product took 0.40 ms quiet, 3.9 ms on two threads with a busy loop on the other
+#:   core, 1.2 ms on one. The first product of each shape runs on one thread to
+#:   give that reference.
 #:
 #: "One thread" sets numpy's OpenBLAS to one thread for the call; where that library
 #: cannot be reached the product is cut into pieces under the threshold instead
@@ -118,19 +120,21 @@ def matmul_into(x: np.ndarray, t: np.ndarray, out: np.ndarray) -> None:
     mnk = m * k * n
     if mnk < SINGLE_THREAD_MNK:
         np.matmul(x, t, out=out)
-    elif _threads.contended() or (mnk <= SPLIT_MNK and "torch" in sys.modules):
-        if _threads.numpy_blas_api() is not None:
-            with _one_thread:
-                np.matmul(x, t, out=out)
-            return
+        return
+    key = ("matmul", k, n, x.dtype.char)
+    single = (_threads.contended(key) or _threads.unsampled(key)
+              or (mnk <= SPLIT_MNK and "torch" in sys.modules))
+    t0 = time.perf_counter()
+    if not single:
+        np.matmul(x, t, out=out)
+    elif _threads.numpy_blas_api() is not None:
+        with _one_thread:
+            np.matmul(x, t, out=out)
+    else:
         rows = max(1, (SINGLE_THREAD_MNK - 1) // (k * n))
         for r0 in range(0, m, rows):
             np.matmul(x[..., r0:r0 + rows, :], t, out=out[..., r0:r0 + rows, :])
-    else:
-        t0 = time.perf_counter()
-        np.matmul(x, t, out=out)
-        _threads.note_time(("matmul", k, n, x.dtype.char), time.perf_counter() - t0,
-                           out.size / n)
+    _threads.note_time(key, time.perf_counter() - t0, out.size / n, single)
 
 
 def _workspace(size: int, dtype: np.dtype, slot: int = 0) -> np.ndarray:

@@ -10,9 +10,10 @@ A multi-threaded call waits for its slowest thread. When another process (or the
 hypervisor) holds one of the cores, that thread gets a share of a time slice: with a
 busy loop on one of the two cores here, a 3126×62·62×32 float64 product went from
 0.40 ms on two threads to 3.9 ms (1.2 ms on one thread), while single-threaded
-code just runs on the free core. :func:`note_time` spots such slowdowns from the
-times of repeated calls and :func:`contended` then tells callers to stay on one
-thread for a while (:class:`numpy_blas_single`).
+code just runs on the free core. :func:`note_time` spots such slowdowns by comparing
+the times of multi-threaded calls with one-thread calls of the same shape, and
+:func:`contended` then tells callers to stay on one thread for a while
+(:class:`numpy_blas_single`).
 """
 from __future__ import annotations
 
@@ -120,47 +121,81 @@ class numpy_blas_single:
 
 
 # -- busy cores ----------------------------------------------------------------------------
-#: a multi-threaded call this many times slower than the best time seen for its shape
-#: means a core is busy elsewhere (this VM's quiet spread is about 2x over minutes)
-SLOW = 3.0
 #: seconds to stay on one thread after a slow call; doubles while calls stay slow
 HOLD_MIN, HOLD_MAX = 0.25, 8.0
-_best: dict[Any, float] = {}
-_hold_until = 0.0
-_hold = HOLD_MIN
+#: one-thread calls a key starts with (the first one is often cold: page faults)
+SAMPLES = 2
 
 
-def contended() -> bool:
-    """True for a while after :func:`note_time` saw a multi-threaded call run slow."""
-    return _hold_until > time.perf_counter()
+class _Times:
+    """What :func:`note_time` knows of one key."""
+    __slots__ = ("single", "samples", "until", "hold", "helped")
+
+    def __init__(self) -> None:
+        self.single = float("inf")   # latest one-thread time per unit
+        self.samples = 0             # one-thread calls seen
+        self.until = 0.0             # end of the current hold
+        self.hold = HOLD_MIN         # length of the next hold
+        self.helped = False          # threads were faster once
 
 
-def note_time(key: Any, seconds: float, work: float) -> None:
-    """Record a multi-threaded call of ``work`` units that took ``seconds``.
+_state: dict[Any, _Times] = {}
+_any_until = 0.0        # the latest hold end of a key whose threads were once faster
 
-    ``key`` names the call's shape class; the fastest time per unit seen for it is
-    the reference. A call ``SLOW`` times slower starts (or extends, doubling) a hold
-    during which :func:`contended` is True; a call at normal speed ends the doubling.
+
+def contended(key: Any = None) -> bool:
+    """True while a hold started by :func:`note_time` lasts: for ``key``, or, when
+    ``key`` is None (callers without times of their own, e.g. FFT workers), for any key
+    whose multi-threaded calls were once faster (a busy core, not a shape that is
+    simply faster on one thread)."""
+    now = time.perf_counter()
+    if key is None:
+        return _any_until > now
+    got = _state.get(key)
+    return got is not None and got.until > now
+
+
+def unsampled(key: Any) -> bool:
+    """True for the first ``SAMPLES`` calls of ``key``: callers run them on one thread,
+    which gives :func:`note_time` its reference."""
+    got = _state.get(key)
+    return got is None or got.samples < SAMPLES
+
+
+def note_time(key: Any, seconds: float, work: float, single: bool = False) -> None:
+    """Record a call of ``work`` units that took ``seconds`` (``single``: on one thread).
+
+    ``key`` names the call's shape class. A multi-threaded call slower per unit than
+    the latest one-thread call of its key starts a hold of that key (and doubles it
+    while such calls stay slow), during which :func:`contended` is True and callers
+    stay on one thread; a multi-threaded call faster than one thread resets the
+    doubling. Comparing with a recent one-thread time, not a best one, keeps a
+    machine that is slow on every core (this VM's 1.5–2× swings) on its threads.
     """
-    global _hold_until, _hold
-    per = seconds / max(work, 1.0)
-    best = _best.get(key)
-    if best is None or per < best:
-        if len(_best) >= 512:
-            _best.clear()
-        _best[key] = per
-    if best is not None and per > SLOW * best:
-        _hold_until = time.perf_counter() + _hold
-        _hold = min(2.0 * _hold, HOLD_MAX)
+    global _any_until
+    per = seconds / max(work, 1e-30)
+    got = _state.get(key)
+    if got is None:
+        if len(_state) >= 512:
+            _state.clear()
+        got = _state[key] = _Times()
+    if single:
+        got.single = per
+        got.samples += 1
+    elif per > got.single:
+        got.until = time.perf_counter() + got.hold
+        got.hold = min(2.0 * got.hold, HOLD_MAX)
+        if got.helped:
+            _any_until = max(_any_until, got.until)
     else:
-        _hold = HOLD_MIN
+        got.hold, got.helped = HOLD_MIN, True
 
 
 def reset_contention() -> None:
-    """Forget the reference times and any hold (tests, calibration)."""
-    global _hold_until, _hold
-    _best.clear()
-    _hold_until, _hold = 0.0, HOLD_MIN
+    """Forget every time and hold (tests, calibration)."""
+    global _any_until
+    _state.clear()
+    _any_until = 0.0
 
 
 # -- batches over worker threads ------------------------------------------------------------
