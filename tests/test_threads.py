@@ -5,16 +5,28 @@ import numpy as np
 from convop import _threads
 
 
-def test_guard_limits_blas_threads_when_threadpoolctl_is_there():
+def test_guard_limits_numpys_blas_to_one_thread():
+    import pytest
+    api = _threads.numpy_blas_api()
+    if api is None:
+        pytest.skip("numpy is not linked to a bundled OpenBLAS here")
+    before = api[0]()
+    with _threads.single_blas_thread():
+        assert api[0]() == 1
+    assert api[0]() == before
+
+
+def test_guard_falls_back_to_threadpoolctl(monkeypatch):
     import pytest
     tpc = pytest.importorskip("threadpoolctl")
+    monkeypatch.setattr(_threads, "numpy_blas_api", lambda: None)
     np.linalg.cholesky(np.eye(2))  # BLAS loaded
     with _threads.single_blas_thread():
         infos = [i for i in tpc.threadpool_info() if i["user_api"] == "blas"]
         assert infos and all(i["num_threads"] == 1 for i in infos)
 
 
-def test_guard_is_a_no_op_without_threadpoolctl(monkeypatch):
+def test_guard_is_a_no_op_without_either(monkeypatch):
     real_import = builtins.__import__
 
     def fake_import(name, *args, **kwargs):
@@ -23,6 +35,7 @@ def test_guard_is_a_no_op_without_threadpoolctl(monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", fake_import)
+    monkeypatch.setattr(_threads, "numpy_blas_api", lambda: None)
 
     @_threads.one_blas_thread
     def f(x):

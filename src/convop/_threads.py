@@ -3,8 +3,9 @@
 OpenBLAS parallelises each small factorisation or product separately; for stacks of
 64×64 matrices the threads mostly wait on each other, and with any other load on the
 machine a batched Cholesky runs several times slower than on one thread (measured on
-2 cores: 25 ms vs 230 ms). When ``threadpoolctl`` is installed (it is in the ``all``
-and ``test`` extras) such sections run with one BLAS thread; otherwise nothing changes.
+2 cores: 25 ms vs 230 ms). Such sections run with one BLAS thread: numpy's bundled
+OpenBLAS is set directly, other builds through ``threadpoolctl`` when it is installed
+(it is in the ``all`` and ``test`` extras); otherwise nothing changes.
 
 A multi-threaded call waits for its slowest thread. When another process (or the
 hypervisor) holds one of the cores, that thread gets a share of a time slice: with a
@@ -31,7 +32,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 @contextlib.contextmanager
 def single_blas_thread() -> Iterator[None]:
-    """Limit BLAS to one thread inside the block when ``threadpoolctl`` is available."""
+    """Limit numpy's BLAS to one thread inside the block (:class:`numpy_blas_single`);
+    where numpy's bundled OpenBLAS is not found, every BLAS through ``threadpoolctl``
+    when that is installed; otherwise nothing changes."""
+    if numpy_blas_api() is not None:
+        with numpy_blas_single():
+            yield
+        return
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:
