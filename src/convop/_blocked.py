@@ -101,8 +101,8 @@ _local = threading.local()
 #: * a two-thread product of its shape ran slower than a one-thread one
 #:   (``_threads.contended``): a core is busy elsewhere. A 3126×62·62×32 float64
 #:   product took 0.40 ms quiet, 3.9 ms on two threads with a busy loop on the other
-#:   core, 1.2 ms on one. The first product of each shape runs on one thread to
-#:   give that reference.
+#:   core, 1.2 ms on one. The first ``_threads.SAMPLES`` products of each shape
+#:   run on one thread to give that reference.
 #:
 #: "One thread" sets numpy's OpenBLAS to one thread for the call; where that library
 #: cannot be reached the product is cut into pieces under the threshold instead

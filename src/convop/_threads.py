@@ -199,7 +199,7 @@ def note_time(key: Any, seconds: float, work: float, single: bool = False) -> No
 
 
 def reset_contention() -> None:
-    """Forget every time and hold (tests, calibration)."""
+    """Forget every time and hold (tests)."""
     global _any_until
     _state.clear()
     _any_until = 0.0
