@@ -10,7 +10,7 @@ the mirrored samples to their sources.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from math import prod
 from typing import Sequence
 
@@ -223,20 +223,69 @@ def edge_samples(a: np.ndarray, axis: int, left: int, right: int,
     return np.zeros(zl, a.dtype), np.zeros(zr, a.dtype)
 
 
+def _edge_slices(n: int, left: int, right: int,
+                 boundary: str) -> tuple[slice, slice] | None:
+    """Source slices, in extended coordinates (the signal at ``left … left + n``), of
+    the left and right extension samples; None when the widths need repeated
+    reflections (or the boundary is ``zero``)."""
+    lim = n - 1 if boundary == "reflect" else n
+    if left > lim or right > lim or boundary == "zero":
+        return None
+    end = left + n
+
+    def down(start: int, count: int) -> slice:   # start, start − 1, … (count samples)
+        stop = start - count
+        return slice(start, stop if stop >= 0 else None, -1)
+    if boundary == "periodic":
+        return slice(n, end), slice(left, left + right)
+    if boundary == "reflect":
+        return down(2 * left, left), down(end - 2, right)
+    if boundary == "symmetric":
+        return down(2 * left - 1, left), down(end - 1, right)
+    return slice(left, left + 1), slice(end - 1, end)        # replicate: broadcast
+
+
 def fast_pad(a: np.ndarray, nd: int, pads: Sequence[tuple[int, int]],
              boundary: str) -> np.ndarray:
-    """Extend the trailing ``nd`` axes by ``pads`` samples in ``boundary`` mode: one
-    concatenation per axis (numpy.pad for widths beyond one reflection)."""
-    out = a
-    for k, (left, right) in enumerate(pads):
-        if not (left or right):
-            continue
-        axis = a.ndim - nd + k
-        edges = edge_samples(out, axis, left, right, boundary)
-        if edges is None:
-            width = [(0, 0)] * a.ndim
-            width[axis] = (left, right)
-            out = np.pad(out, width, mode=NUMPY_PAD_MODE[boundary])
-        else:
-            out = np.concatenate((edges[0], out, edges[1]), axis=axis)
+    """Extend the trailing ``nd`` axes by ``pads`` samples in ``boundary`` mode.
+
+    One allocation and one copy of ``a``; then each axis fills its two border slabs
+    from the samples already in place (over the full extent of the axes extended
+    before it, so corners come out as :func:`numpy.pad`'s). Widths beyond one
+    reflection fall back to :func:`numpy.pad`.
+    """
+    plan = _pad_plan(a.shape[a.ndim - nd:], tuple(map(tuple, pads)), boundary)
+    if plan is None:
+        width = [(0, 0)] * (a.ndim - nd) + [tuple(p) for p in pads]
+        mode = NUMPY_PAD_MODE[boundary]
+        return np.pad(a, width) if mode == "constant" else np.pad(a, width, mode=mode)
+    ext, inner, fills = plan
+    if not fills:
+        return a
+    out = np.empty(a.shape[:a.ndim - nd] + ext, dtype=a.dtype)
+    out[inner] = a
+    for dst, src in fills:
+        out[dst] = out[src]
     return out
+
+
+@lru_cache(maxsize=1024)
+def _pad_plan(shape: tuple[int, ...], pads: tuple[tuple[int, int], ...], boundary: str
+              ) -> tuple[tuple[int, ...], tuple, tuple] | None:
+    """``(extended shape, interior index, ((destination, source), ...))`` of
+    :func:`fast_pad` (indices over the trailing axes); None: numpy.pad's case."""
+    edges = [_edge_slices(n, l, r, boundary) for n, (l, r) in zip(shape, pads)]
+    if any(e is None and (l or r) for e, (l, r) in zip(edges, pads)):
+        return None
+    ext = tuple(n + l + r for n, (l, r) in zip(shape, pads))
+    inner = [slice(l, l + n) for n, (l, _) in zip(shape, pads)]
+    fills = []
+    for k, ((left, right), e) in enumerate(zip(pads, edges)):
+        done = (Ellipsis,) + (slice(None),) * k     # axes already extended: all of them
+        rest = tuple(inner[k + 1:])                 # axes still to extend: interior only
+        if left:
+            fills.append((done + (slice(0, left),) + rest, done + (e[0],) + rest))
+        if right:
+            fills.append((done + (slice(ext[k] - right, ext[k]),) + rest,
+                           done + (e[1],) + rest))
+    return ext, (Ellipsis, *inner), tuple(fills)

@@ -1,0 +1,54 @@
+"""The boundary extension helpers against numpy.pad, the definition of every boundary."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from convop._extension import fast_pad
+from convop._validate import NUMPY_PAD_MODE
+
+from helpers import BOUNDARIES
+
+
+def _numpy_pad(a: np.ndarray, nd: int, pads: list[tuple[int, int]], boundary: str):
+    width = [(0, 0)] * (a.ndim - nd) + pads
+    mode = NUMPY_PAD_MODE[boundary]
+    return np.pad(a, width) if mode == "constant" else np.pad(a, width, mode=mode)
+
+
+@settings(max_examples=200)
+@given(shape=st.lists(st.integers(1, 6), min_size=1, max_size=4),
+       nd=st.integers(1, 3), boundary=st.sampled_from(BOUNDARIES),
+       widths=st.lists(st.tuples(st.integers(0, 9), st.integers(0, 9)), min_size=3,
+                       max_size=3),
+       dtype=st.sampled_from(["float32", "float64", "complex128"]), seed=st.integers(0, 99))
+def test_fast_pad_equals_numpy_pad(shape, nd, boundary, widths, dtype, seed):
+    nd = min(nd, len(shape))
+    pads = widths[:nd]
+    if boundary == "reflect" and any(n == 1 and (l or r)
+                                     for n, (l, r) in zip(shape[-nd:], pads)):
+        return                      # numpy cannot reflect a single sample
+    a = np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+    before = a.copy()
+    got = fast_pad(a, nd, pads, boundary)
+    want = _numpy_pad(a, nd, pads, boundary)
+    assert got.dtype == a.dtype and got.shape == want.shape
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(a, before)      # the input is never modified
+
+
+@pytest.mark.parametrize("boundary", BOUNDARIES)
+def test_fast_pad_corners_2d(boundary):
+    # one reflection in each direction meets in the corners: the case that needs the
+    # slabs of later axes to span the earlier axes' padding
+    a = np.arange(20.0).reshape(4, 5)
+    pads = [(3, 2), (1, 4)]
+    np.testing.assert_array_equal(fast_pad(a, 2, pads, boundary),
+                                  _numpy_pad(a, 2, pads, boundary))
+
+
+def test_fast_pad_without_padding_returns_the_input():
+    a = np.ones((3, 4))
+    assert fast_pad(a, 2, [(0, 0), (0, 0)], "reflect") is a
