@@ -22,6 +22,7 @@ from math import prod
 import numpy as np
 
 from ._blocked import CHUNK, _workspace, kernel_matrix, matmul_into
+from ._extension import pad_into
 
 __all__ = ["block_length_nd", "extended_copy", "valid_blocked_nd"]
 
@@ -37,47 +38,19 @@ def block_length_nd(n_out: int, k: int) -> int:
 def extended_copy(a: np.ndarray, nd: int, pads: tuple[tuple[int, int], ...],
                   boundary: str, tail: int = 0, scratch: bool = False) -> np.ndarray | None:
     """``E a`` over the trailing ``nd`` axes as a C-contiguous array, with ``tail`` extra
-    zeros at the end of the last axis; the edges are filled from the array itself
-    axis by axis, as numpy.pad does. ``scratch``: in this thread's reused workspace
-    (valid until the next call). None when a width needs more than one wrap or
-    reflection."""
+    zeros at the end of the last axis (:func:`convop._extension.pad_into`).
+    ``scratch``: in this thread's reused workspace (valid until the next call). None
+    when a width needs more than one wrap or reflection."""
     na = a.shape[a.ndim - nd:]
-    for n, (l, r) in zip(na, pads):
-        limit = n - 1 if boundary == "reflect" else n
-        if boundary not in ("zero", "replicate") and max(l, r) > limit:
-            return None
     ext = [n + l + r for n, (l, r) in zip(na, pads)]
     ext[-1] += tail
     shape = a.shape[:a.ndim - nd] + tuple(ext)
     xp = (_workspace(prod(shape), a.dtype, slot=1).reshape(shape) if scratch
           else np.empty(shape, a.dtype))
-    xp[(Ellipsis,) + tuple(slice(l, l + n) for n, (l, _) in zip(na, pads))] = a
+    if not pad_into(xp[..., :ext[-1] - tail], a, nd, pads, boundary):
+        return None
     if tail:
         xp[..., ext[-1] - tail:] = 0
-    for d, (n, (l, r)) in enumerate(zip(na, pads)):
-        if not (l or r):
-            continue
-        axis = xp.ndim - nd + d
-
-        def at(start: int, stop: int | None, step: int = 1) -> tuple[slice, ...]:
-            if step < 0 and stop is not None and stop < 0:
-                stop = None                   # a reversed slice down to index 0
-            idx = [slice(None)] * xp.ndim
-            idx[axis] = slice(start, stop, step)
-            return tuple(idx)
-        left, right = at(0, l), at(l + n, l + n + r)
-        if boundary == "zero":
-            xp[left], xp[right] = 0, 0
-        elif boundary == "periodic":
-            xp[left], xp[right] = xp[at(n, n + l)], xp[at(l, l + r)]
-        elif boundary == "reflect":
-            xp[left], xp[right] = xp[at(2 * l, l, -1)], xp[at(l + n - 2, l + n - 2 - r, -1)]
-        elif boundary == "symmetric":
-            if l:
-                xp[left] = xp[at(2 * l - 1, l - 1, -1)]
-            xp[right] = xp[at(l + n - 1, l + n - 1 - r, -1)]
-        else:                                   # replicate
-            xp[left], xp[right] = xp[at(l, l + 1)], xp[at(l + n - 1, l + n)]
     return xp
 
 

@@ -189,7 +189,7 @@ def edges_1d(a: np.ndarray, left: int, right: int,
             return None
         return a[:left][::-1], a[::-1][:right]
     if boundary == "replicate":
-        return np.full(left, a[0], a.dtype), np.full(right, a[n - 1], a.dtype)
+        return a[:1].repeat(left), a[n - 1:].repeat(right)     # 2x faster than np.full
     return np.zeros(left, a.dtype), np.zeros(right, a.dtype)
 
 
@@ -214,24 +214,26 @@ def edge_samples(a: np.ndarray, axis: int, left: int, right: int,
         return sl(left, 0, -1), sl(n - 2, n - 2 - right, -1)
     if boundary == "symmetric":
         return sl(left - 1, None, -1) if left else sl(0, 0), sl(n - 1, n - 1 - right, -1)
-    if boundary == "replicate":
-        shape_l, shape_r = list(a.shape), list(a.shape)
-        shape_l[axis], shape_r[axis] = left, right
-        return (np.broadcast_to(sl(0, 1), shape_l), np.broadcast_to(sl(n - 1, n), shape_r))
+    if boundary == "replicate":       # np.repeat: np.broadcast_to costs ~2 µs a call
+        return sl(0, 1).repeat(left, axis), sl(n - 1, n).repeat(right, axis)
     zl, zr = list(a.shape), list(a.shape)
     zl[axis], zr[axis] = left, right
     return np.zeros(zl, a.dtype), np.zeros(zr, a.dtype)
 
 
 def _edge_slices(n: int, left: int, right: int,
-                 boundary: str) -> tuple[slice, slice] | None:
+                 boundary: str) -> tuple[slice | None, slice | None] | None:
     """Source slices, in extended coordinates (the signal at ``left … left + n``), of
-    the left and right extension samples; None when the widths need repeated
-    reflections (or the boundary is ``zero``)."""
-    lim = n - 1 if boundary == "reflect" else n
-    if left > lim or right > lim or boundary == "zero":
-        return None
+    the left and right extension samples (None: zeros); None when the widths need
+    repeated reflections or wraps."""
+    if boundary == "zero":
+        return None, None
     end = left + n
+    if boundary == "replicate":                       # broadcast the edge sample
+        return slice(left, left + 1), slice(end - 1, end)
+    lim = n - 1 if boundary == "reflect" else n
+    if left > lim or right > lim:
+        return None
 
     def down(start: int, count: int) -> slice:   # start, start − 1, … (count samples)
         stop = start - count
@@ -240,52 +242,59 @@ def _edge_slices(n: int, left: int, right: int,
         return slice(n, end), slice(left, left + right)
     if boundary == "reflect":
         return down(2 * left, left), down(end - 2, right)
-    if boundary == "symmetric":
-        return down(2 * left - 1, left), down(end - 1, right)
-    return slice(left, left + 1), slice(end - 1, end)        # replicate: broadcast
-
-
-def fast_pad(a: np.ndarray, nd: int, pads: Sequence[tuple[int, int]],
-             boundary: str) -> np.ndarray:
-    """Extend the trailing ``nd`` axes by ``pads`` samples in ``boundary`` mode.
-
-    One allocation and one copy of ``a``; then each axis fills its two border slabs
-    from the samples already in place (over the full extent of the axes extended
-    before it, so corners come out as :func:`numpy.pad`'s). Widths beyond one
-    reflection fall back to :func:`numpy.pad`.
-    """
-    plan = _pad_plan(a.shape[a.ndim - nd:], tuple(map(tuple, pads)), boundary)
-    if plan is None:
-        width = [(0, 0)] * (a.ndim - nd) + [tuple(p) for p in pads]
-        mode = NUMPY_PAD_MODE[boundary]
-        return np.pad(a, width) if mode == "constant" else np.pad(a, width, mode=mode)
-    ext, inner, fills = plan
-    if not fills:
-        return a
-    out = np.empty(a.shape[:a.ndim - nd] + ext, dtype=a.dtype)
-    out[inner] = a
-    for dst, src in fills:
-        out[dst] = out[src]
-    return out
+    return down(2 * left - 1, left), down(end - 1, right)     # symmetric
 
 
 @lru_cache(maxsize=1024)
 def _pad_plan(shape: tuple[int, ...], pads: tuple[tuple[int, int], ...], boundary: str
               ) -> tuple[tuple[int, ...], tuple, tuple] | None:
-    """``(extended shape, interior index, ((destination, source), ...))`` of
-    :func:`fast_pad` (indices over the trailing axes); None: numpy.pad's case."""
+    """``(extended shape, interior index, ((destination, source or None), ...))``
+    over the trailing axes; None when a width needs repeated reflections."""
     edges = [_edge_slices(n, l, r, boundary) for n, (l, r) in zip(shape, pads)]
-    if any(e is None and (l or r) for e, (l, r) in zip(edges, pads)):
+    if any(e is None for e in edges):
         return None
     ext = tuple(n + l + r for n, (l, r) in zip(shape, pads))
     inner = [slice(l, l + n) for n, (l, _) in zip(shape, pads)]
     fills = []
-    for k, ((left, right), e) in enumerate(zip(pads, edges)):
+    for k, ((left, right), (src_l, src_r)) in enumerate(zip(pads, edges)):
         done = (Ellipsis,) + (slice(None),) * k     # axes already extended: all of them
         rest = tuple(inner[k + 1:])                 # axes still to extend: interior only
-        if left:
-            fills.append((done + (slice(0, left),) + rest, done + (e[0],) + rest))
-        if right:
-            fills.append((done + (slice(ext[k] - right, ext[k]),) + rest,
-                           done + (e[1],) + rest))
+        for width, dst, src in ((left, slice(0, left), src_l),
+                                (right, slice(ext[k] - right, ext[k]), src_r)):
+            if width:
+                fills.append((done + (dst,) + rest,
+                              None if src is None else done + (src,) + rest))
     return ext, (Ellipsis, *inner), tuple(fills)
+
+
+def pad_into(out: np.ndarray, a: np.ndarray, nd: int, pads: Sequence[tuple[int, int]],
+             boundary: str) -> bool:
+    """Write ``E a`` (the trailing ``nd`` axes extended by ``pads`` in ``boundary``
+    mode) into ``out``, which has the extended shape: one copy of ``a``, then each
+    axis fills its two border slabs from the samples already in place, over the full
+    extent of the axes extended before it, so corners come out as numpy.pad's.
+    False (nothing written) when a width needs repeated reflections."""
+    plan = _pad_plan(a.shape[a.ndim - nd:], tuple(map(tuple, pads)), boundary)
+    if plan is None:
+        return False
+    _, inner, fills = plan
+    out[inner] = a
+    for dst, src in fills:
+        out[dst] = 0 if src is None else out[src]
+    return True
+
+
+def fast_pad(a: np.ndarray, nd: int, pads: Sequence[tuple[int, int]],
+             boundary: str) -> np.ndarray:
+    """``E a``: the trailing ``nd`` axes extended by ``pads`` samples in ``boundary``
+    mode, as :func:`numpy.pad` (which it falls back to for widths beyond one
+    reflection); ``a`` itself when nothing is padded."""
+    if not any(l or r for l, r in pads):
+        return a
+    lead = a.shape[:a.ndim - nd]
+    ext = tuple(n + l + r for n, (l, r) in zip(a.shape[a.ndim - nd:], pads))
+    out = np.empty(lead + ext, dtype=a.dtype)
+    if pad_into(out, a, nd, pads, boundary):
+        return out
+    width = [(0, 0)] * len(lead) + [tuple(p) for p in pads]
+    return np.pad(a, width, mode=NUMPY_PAD_MODE[boundary])
