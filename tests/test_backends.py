@@ -398,3 +398,28 @@ def test_fft_length_prefers_powers_of_two_over_long_odd_radix_chains():
     from convop._fft_backends import fft_length
     assert fft_length(13000) == 13824      # 2⁹·3³, not scipy's 13122 = 2·3⁸
     assert fft_length(131072) == 131072
+
+
+def test_fft_crop_is_a_view_only_when_it_keeps_most_of_the_buffer():
+    from convop._fft_backends import _crop
+    buf = np.arange(100.0).reshape(10, 10)
+    big = _crop(buf, (1, 1), (8, 8), buf.dtype)              # 64 of 100 samples: view
+    small = _crop(buf, (2, 3), (3, 4), buf.dtype)            # 12 of 100: own memory
+    np.testing.assert_array_equal(big, buf[1:9, 1:9])
+    np.testing.assert_array_equal(small, buf[2:5, 3:7])
+    assert np.shares_memory(big, buf) and not np.shares_memory(small, buf)
+    assert small.flags.c_contiguous
+    cast = _crop(buf, (1, 1), (8, 8), np.dtype(np.float32))  # a cast is always a copy
+    assert cast.dtype == np.float32 and not np.shares_memory(cast, buf)
+
+
+def test_fft_results_are_writable_and_independent_of_the_inputs():
+    rng = np.random.default_rng(3)
+    x, h = rng.standard_normal((40, 40)), rng.standard_normal((9, 9))
+    x0, h0 = x.copy(), h.copy()
+    for mode in MODES:
+        y = convop.convolve(x, h, mode, method="fft")
+        assert_close(y, ss.convolve(x0, h0, mode))
+        y += 1.0                                              # writable, owns no input
+        np.testing.assert_array_equal(x, x0)
+        np.testing.assert_array_equal(h, h0)

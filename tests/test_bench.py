@@ -33,3 +33,17 @@ def test_fft_memory_and_skip_rule():
     hist = {("scipy direct", "2d", 1024, "float64", "full"): (15, 6.0)}
     assert _bench._predicted_skip("scipy direct", "2d", 1024, 31, "float64", "full", hist)
     assert _bench._predicted_skip("scipy fft", "2d", 1024, 31, "float64", "full", {}) is None
+
+
+def test_boundary_above_lists_the_cases_over_the_target():
+    fast = _bench.Case("1d", "float64", "same", 1000, 3, convop=1e-6,
+                       boundary={"periodic": 1.2e-6, "reflect": 1.5e-6})
+    slow = _bench.Case("2d", "float32", "same", 64, 31, convop=1e-4,
+                       boundary={"reflect": 1.4e-4, "replicate": 1.6e-4})
+    rows = _bench.boundary_above([fast, slow])
+    assert [(r["case"], r["boundary"]) for r in rows] == [
+        ("2d N=64 K=31 float32 same", "replicate"), ("1d N=1000 K=3 float64 same", "reflect"),
+        ("2d N=64 K=31 float32 same", "reflect")]
+    assert rows[0]["ratio"] == pytest.approx(1.6)
+    assert _bench.boundary_above([fast], limit=2.0) == []
+    assert _bench.summary([fast, slow])["boundary_above"] == rows

@@ -317,4 +317,19 @@ def summary(cases: list[Case]) -> dict[str, float]:
     bnd = [v / c.convop for c in sweep for v in c.boundary.values()]
     out["boundary_geomean"] = geomean(bnd)
     out["boundary_worst"] = max(bnd, default=float("nan"))
+    out["boundary_above"] = boundary_above(cases)
     return out
+
+
+#: the boundary-cost target: a non-zero boundary at most this many times the zero one
+BOUNDARY_TARGET = 1.3
+
+
+def boundary_above(cases: list[Case], limit: float = BOUNDARY_TARGET) -> list[dict]:
+    """The sweep cases whose non-zero boundary costs more than ``limit`` times the
+    zero boundary of the same call, worst first."""
+    rows = [{"case": f"{c.family} N={c.n} K={c.k} {c.dtype} {c.mode}", "boundary": name,
+             "ratio": t / c.convop, "zero_seconds": c.convop}
+            for c in cases if c.family != "layer" for name, t in c.boundary.items()
+            if t > limit * c.convop]
+    return sorted(rows, key=lambda r: -r["ratio"])

@@ -171,6 +171,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"geomean speed-up vs scipy auto:        {s['geomean_speedup_vs_scipy_auto']:.2f}x")
     print(f"non-zero boundary / zero (geomean):    {s['boundary_geomean']:.2f}  "
           f"(worst {s['boundary_worst']:.2f})")
+    for r in s["boundary_above"]:
+        print(f"  above {_bench.BOUNDARY_TARGET}: {r['case']} {r['boundary']} {r['ratio']:.2f} "
+              f"(zero boundary {_fmt(r['zero_seconds'])})")
     for m in res["fft_memory"]:
         print(f"FFT peak extra memory {m['case']}: {m['peak_bytes'] / 2**20:.1f} MiB = "
               f"{m['ratio']:.2f} x (input + output + kernel spectra)")
