@@ -15,6 +15,7 @@ import numpy as np
 import scipy.fft as sfft
 
 from . import _threads
+from ._extension import fast_pad
 from ._torch_use import as_torchable
 from ._torch_use import available as torch_available
 
@@ -169,8 +170,7 @@ def _fft_padded(a: np.ndarray, b: np.ndarray, nd: int,
         starts.append(s)
         sizes.append(n)
     if any(s < 0 for s in starts):  # padding wider than k − 1: pad explicitly
-        a = np.pad(a, [(0, 0)] * (a.ndim - nd) + list(pads))
-        return valid_fft(a, b, nd)
+        return valid_fft(fast_pad(a, nd, pads, "zero"), b, nd)
     out = _spectral_product(a, b, nd, tuple(fshape))
     return _crop(out, starts, sizes, _dtype(a, b))
 
