@@ -47,3 +47,35 @@ def test_boundary_above_lists_the_cases_over_the_target():
     assert rows[0]["ratio"] == pytest.approx(1.6)
     assert _bench.boundary_above([fast], limit=2.0) == []
     assert _bench.summary([fast, slow])["boundary_above"] == rows
+
+
+def test_the_callable_after_a_torch_rest_is_warmed_up_untimed(monkeypatch):
+    # rotation keeps the cyclic order, so one method always follows the torch peers'
+    # rest; it must not pay for it: every callable timed right after a rest gets
+    # untimed calls first
+    monkeypatch.setattr(_bench, "TORCH_REST", 0.0)
+    calls = {"torch peer": 0, "after": 0, "other": 0}
+
+    def counter(name):
+        def fn():
+            calls[name] += 1
+        return fn
+    fns = {name: counter(name) for name in calls}
+    _bench.time_interleaved(fns, rounds=3, budget=0.0)
+    # 2 first calls (timing the loops) + 3 timed ones for the torch peer, which never
+    # follows a rest; "after" follows it in rounds 0 and 2, "other" opens round 2
+    assert calls["torch peer"] == 5
+    assert calls["after"] > 5 + 2 and calls["other"] > 5 + 1
+
+
+def test_warm_up_calls_at_least_once_for_about_the_given_time():
+    import time
+    n = [0]
+
+    def fn():
+        n[0] += 1
+    _bench._warm_up(fn, seconds=0.0)
+    assert n[0] == 1
+    t0 = time.perf_counter()
+    _bench._warm_up(fn, seconds=0.01)
+    assert time.perf_counter() - t0 >= 0.01 and n[0] > 2

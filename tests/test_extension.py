@@ -52,3 +52,23 @@ def test_fast_pad_corners_2d(boundary):
 def test_fast_pad_without_padding_returns_the_input():
     a = np.ones((3, 4))
     assert fast_pad(a, 2, [(0, 0), (0, 0)], "reflect") is a
+
+
+@settings(max_examples=200)
+@given(shape=st.lists(st.integers(1, 6), min_size=1, max_size=3), axis=st.integers(0, 2),
+       boundary=st.sampled_from(BOUNDARIES), left=st.integers(0, 8), right=st.integers(0, 8),
+       seed=st.integers(0, 99))
+def test_edge_samples_are_the_padded_borders(shape, axis, boundary, left, right, seed):
+    from convop._extension import edge_samples
+    axis = min(axis, len(shape) - 1)
+    a = np.random.default_rng(seed).standard_normal(shape)
+    n = shape[axis]
+    got = edge_samples(a, axis, left, right, boundary)
+    limit = n - 1 if boundary == "reflect" else n
+    if boundary not in ("zero", "replicate") and max(left, right) > limit:
+        assert got is None                      # repeated reflections: numpy.pad's job
+        return
+    moved = np.moveaxis(a, axis, -1)
+    want = _numpy_pad(moved, 1, [(left, right)], boundary)
+    np.testing.assert_array_equal(np.moveaxis(got[0], axis, -1), want[..., :left])
+    np.testing.assert_array_equal(np.moveaxis(got[1], axis, -1), want[..., left + n:])

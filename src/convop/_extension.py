@@ -195,30 +195,28 @@ def edges_1d(a: np.ndarray, left: int, right: int,
 
 def edge_samples(a: np.ndarray, axis: int, left: int, right: int,
                  boundary: str) -> tuple[np.ndarray, np.ndarray] | None:
-    """The ``left``/``right`` extension samples of ``a`` along ``axis`` by slicing
-    (None when the widths need numpy.pad's repeated reflections)."""
-    n = a.shape[axis]
-    lim = n - 1 if boundary == "reflect" else n
-    if left > lim or right > lim:
+    """The ``left``/``right`` extension samples of ``a`` along ``axis``: views of ``a``
+    (:func:`_edge_slices`), repeated edges or zeros; None when the widths need
+    numpy.pad's repeated reflections."""
+    edges = _edge_slices(a.shape[axis], left, right, boundary)
+    if edges is None:
         return None
-
-    def sl(start: int | None, stop: int | None, step: int | None = None) -> np.ndarray:
+    out = []
+    for width, src in zip((left, right), edges):
+        if src is None:
+            shape = list(a.shape)
+            shape[axis] = width
+            out.append(np.zeros(shape, a.dtype))
+            continue
+        stop = None if src.stop is None else src.stop - left
+        if src.step == -1 and stop is not None and stop < 0:
+            stop = None                   # a reversed slice down to (and including) 0
         idx = [slice(None)] * a.ndim
-        if step == -1 and stop is not None and stop < 0:
-            stop = None  # a reversed slice down to (and including) index 0
-        idx[axis] = slice(start, stop, step)
-        return a[tuple(idx)]
-    if boundary == "periodic":
-        return sl(n - left, n), sl(0, right)
-    if boundary == "reflect":
-        return sl(left, 0, -1), sl(n - 2, n - 2 - right, -1)
-    if boundary == "symmetric":
-        return sl(left - 1, None, -1) if left else sl(0, 0), sl(n - 1, n - 1 - right, -1)
-    if boundary == "replicate":       # np.repeat: np.broadcast_to costs ~2 µs a call
-        return sl(0, 1).repeat(left, axis), sl(n - 1, n).repeat(right, axis)
-    zl, zr = list(a.shape), list(a.shape)
-    zl[axis], zr[axis] = left, right
-    return np.zeros(zl, a.dtype), np.zeros(zr, a.dtype)
+        idx[axis] = slice(src.start - left, stop, src.step)
+        part = a[tuple(idx)]
+        # np.repeat: np.broadcast_to costs ~2 µs a call
+        out.append(part.repeat(width, axis) if boundary == "replicate" else part)
+    return out[0], out[1]
 
 
 def _edge_slices(n: int, left: int, right: int,
@@ -237,7 +235,7 @@ def _edge_slices(n: int, left: int, right: int,
 
     def down(start: int, count: int) -> slice:   # start, start − 1, … (count samples)
         stop = start - count
-        return slice(start, stop if stop >= 0 else None, -1)
+        return slice(start, stop if stop >= 0 else None, -1) if count else slice(0, 0)
     if boundary == "periodic":
         return slice(n, end), slice(left, left + right)
     if boundary == "reflect":
