@@ -62,10 +62,11 @@ def test_the_callable_after_a_torch_rest_is_warmed_up_untimed(monkeypatch):
         return fn
     fns = {name: counter(name) for name in calls}
     _bench.time_interleaved(fns, rounds=3, budget=0.0)
-    # 2 first calls (timing the loops) + 3 timed ones for the torch peer, which never
-    # follows a rest; "after" follows it in rounds 0 and 2, "other" opens round 2
-    assert calls["torch peer"] == 5
-    assert calls["after"] > 5 + 2 and calls["other"] > 5 + 1
+    # the torch peer never follows a rest: 2 first calls (timing the loops), then per
+    # round one untimed call (samples of one call) and the timed one; "after" follows
+    # the rest in rounds 0 and 2 and "other" opens round 2: milliseconds of calls
+    assert calls["torch peer"] == 2 + 3 * 2
+    assert calls["after"] > 100 and calls["other"] > 100
 
 
 def test_warm_up_calls_at_least_once_for_about_the_given_time():
