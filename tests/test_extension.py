@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from convop._extension import fast_pad
+from convop._extension import edge_samples, fast_pad
 from convop._validate import NUMPY_PAD_MODE
 
 from helpers import BOUNDARIES
@@ -59,7 +59,6 @@ def test_fast_pad_without_padding_returns_the_input():
        boundary=st.sampled_from(BOUNDARIES), left=st.integers(0, 8), right=st.integers(0, 8),
        seed=st.integers(0, 99))
 def test_edge_samples_are_the_padded_borders(shape, axis, boundary, left, right, seed):
-    from convop._extension import edge_samples
     axis = min(axis, len(shape) - 1)
     a = np.random.default_rng(seed).standard_normal(shape)
     n = shape[axis]

@@ -9,9 +9,9 @@ Every function convolves (true convolution, no flip of the result) ``a`` with
 ``full``: output length ``na + nb − 1``.
 ``conv(a, b, nd, method, exts)``: ``valid(E a, b)`` with E the boundary extension
 ``exts`` (see :mod:`convop._extension`), computed without materialising ``E a``
-where possible (zero padding inside the FFT, periodic boundaries as circular
-convolutions (:mod:`convop._periodic`), border-only recomputation for the 1-D
-direct method).
+where possible (zero padding inside the FFT, periodic boundaries of the FFT methods
+as circular convolutions (:mod:`convop._periodic`), border-only recomputation for the
+1-D direct method); otherwise by one copy (:func:`convop._extension.fast_pad`).
 
 Methods: ``direct`` (sliding dot products: :func:`numpy.convolve` in 1-D,
 shift-and-add in N-D, torch's native convolution where it was measured faster, see

@@ -198,24 +198,37 @@ def edge_samples(a: np.ndarray, axis: int, left: int, right: int,
     """The ``left``/``right`` extension samples of ``a`` along ``axis``: views of ``a``
     (:func:`_edge_slices`), repeated edges or zeros; None when the widths need
     numpy.pad's repeated reflections."""
-    edges = _edge_slices(a.shape[axis], left, right, boundary)
+    index = _edge_indices(a.ndim, axis % a.ndim, a.shape[axis], left, right, boundary)
+    if index is None:
+        return None
+    if boundary == "zero":
+        shape_l, shape_r = list(a.shape), list(a.shape)
+        shape_l[axis], shape_r[axis] = left, right
+        return np.zeros(shape_l, a.dtype), np.zeros(shape_r, a.dtype)
+    lo, hi = a[index[0]], a[index[1]]
+    if boundary == "replicate":       # np.repeat: np.broadcast_to costs ~2 µs a call
+        return lo.repeat(left, axis), hi.repeat(right, axis)
+    return lo, hi
+
+
+@lru_cache(maxsize=1024)
+def _edge_indices(ndim: int, axis: int, n: int, left: int, right: int,
+                boundary: str) -> tuple[tuple, tuple] | None:
+    """:func:`_edge_slices` moved to the signal's own coordinates, as indices of an
+    ``ndim``-dimensional array along ``axis`` (built once per shape: edge samples are
+    taken on microsecond paths)."""
+    edges = _edge_slices(n, left, right, boundary)
     if edges is None:
         return None
     out = []
-    for width, src in zip((left, right), edges):
-        if src is None:
-            shape = list(a.shape)
-            shape[axis] = width
-            out.append(np.zeros(shape, a.dtype))
-            continue
-        stop = None if src.stop is None else src.stop - left
-        if src.step == -1 and stop is not None and stop < 0:
-            stop = None                   # a reversed slice down to (and including) 0
-        idx = [slice(None)] * a.ndim
-        idx[axis] = slice(src.start - left, stop, src.step)
-        part = a[tuple(idx)]
-        # np.repeat: np.broadcast_to costs ~2 µs a call
-        out.append(part.repeat(width, axis) if boundary == "replicate" else part)
+    for src in edges:
+        idx = [slice(None)] * ndim
+        if src is not None:
+            stop = None if src.stop is None else src.stop - left
+            if src.step == -1 and stop is not None and stop < 0:
+                stop = None               # a reversed slice down to (and including) 0
+            idx[axis] = slice(src.start - left, stop, src.step)
+        out.append(tuple(idx))
     return out[0], out[1]
 
 
@@ -275,11 +288,15 @@ def pad_into(out: np.ndarray, a: np.ndarray, nd: int, pads: Sequence[tuple[int, 
     plan = _pad_plan(a.shape[a.ndim - nd:], tuple(map(tuple, pads)), boundary)
     if plan is None:
         return False
+    _fill(out, a, plan)
+    return True
+
+
+def _fill(out: np.ndarray, a: np.ndarray, plan: tuple) -> None:
     _, inner, fills = plan
     out[inner] = a
     for dst, src in fills:
         out[dst] = 0 if src is None else out[src]
-    return True
 
 
 def fast_pad(a: np.ndarray, nd: int, pads: Sequence[tuple[int, int]],
@@ -287,12 +304,13 @@ def fast_pad(a: np.ndarray, nd: int, pads: Sequence[tuple[int, int]],
     """``E a``: the trailing ``nd`` axes extended by ``pads`` samples in ``boundary``
     mode, as :func:`numpy.pad` (which it falls back to for widths beyond one
     reflection); ``a`` itself when nothing is padded."""
+    pads = tuple(map(tuple, pads))
     if not any(l or r for l, r in pads):
         return a
-    lead = a.shape[:a.ndim - nd]
-    ext = tuple(n + l + r for n, (l, r) in zip(a.shape[a.ndim - nd:], pads))
-    out = np.empty(lead + ext, dtype=a.dtype)
-    if pad_into(out, a, nd, pads, boundary):
-        return out
-    width = [(0, 0)] * len(lead) + [tuple(p) for p in pads]
-    return np.pad(a, width, mode=NUMPY_PAD_MODE[boundary])
+    plan = _pad_plan(a.shape[a.ndim - nd:], pads, boundary)
+    if plan is None:
+        width = [(0, 0)] * (a.ndim - nd) + list(pads)
+        return np.pad(a, width, mode=NUMPY_PAD_MODE[boundary])
+    out = np.empty(a.shape[:a.ndim - nd] + plan[0], dtype=a.dtype)
+    _fill(out, a, plan)
+    return out

@@ -4,10 +4,13 @@ With ``E`` the periodic extension by ``(l, r)`` samples, ``valid(E a, b)[i] =
 c[(i + q − 1 − l) mod p]`` where ``c`` is the circular convolution of ``a`` (period
 ``p``) with ``b``. Two ways to get ``c``:
 
-* the zero-boundary full convolution, aliased modulo ``p`` (any method: direct,
-  torch, FFT, overlap-add) — ``O(q)`` extra additions per row;
+* the zero-boundary full convolution, aliased modulo ``p`` (works with any method)
+  — ``O(q)`` extra additions per row;
 * for FFTs on lengths that are fast already, one real FFT of length ``p`` (shorter
   than the ``p + q/2`` of the zero-boundary ``same`` convolution).
+
+The backends use it for ``fft`` and ``overlap-add``; the direct method is cheaper
+with one extended copy (the aliased full result needs a second copy to gather).
 """
 from __future__ import annotations
 
