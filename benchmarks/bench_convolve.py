@@ -7,11 +7,12 @@ The same library function as ``convop bench``::
 prints the table (case, best peer, its time, convop time, ratio), the geometric
 means, and writes ``DIR/results.json`` and ``DIR/bench.png``.
 """
+
 from __future__ import annotations
 
 import sys
 
-from convop._bench_cli import main
+from convop._tools.bench_cli import main
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

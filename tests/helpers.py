@@ -1,11 +1,17 @@
 """Shared test helpers: per-dtype tolerances and independent references."""
+
 from __future__ import annotations
 
 import numpy as np
 import scipy.signal as ss
 
-NUMPY_MODE = {"zero": "constant", "periodic": "wrap", "reflect": "reflect",
-              "symmetric": "symmetric", "replicate": "edge"}
+NUMPY_MODE = {
+    "zero": "constant",
+    "periodic": "wrap",
+    "reflect": "reflect",
+    "symmetric": "symmetric",
+    "replicate": "edge",
+}
 BOUNDARIES = tuple(NUMPY_MODE)
 MODES = ("full", "same", "valid")
 

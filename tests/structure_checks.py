@@ -1,4 +1,5 @@
 """Independent checks that a dense matrix has the structure its tag claims."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -45,7 +46,8 @@ def check_tag(tag, D, out_shape, in_shape):
         return depends_on_difference(D, out_shape, in_shape)
     if tag in ("circulant", "bccb", "multilevel-circulant"):
         return tuple(out_shape) == tuple(in_shape) and depends_on_difference(
-            D, out_shape, in_shape, modulo=True)
+            D, out_shape, in_shape, modulo=True
+        )
     if tag == "toeplitz+hankel":
         return is_toeplitz_plus_hankel(D)
     return tag == "general"

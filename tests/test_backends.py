@@ -1,5 +1,6 @@
 """Every method × boundary × mode against scipy/torch, methods against each other,
 adjoint dot tests per method, and the code paths without torch."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -9,7 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import convop
-from convop import _backends, _routes, _torch_direct, _torch_use
+from convop._core import optional as _torch_use
+from convop._engines import backends as _backends
+from convop._engines import torch_direct as _torch_direct
+from convop._planning import routes as _routes
 
 from helpers import BOUNDARIES, MODES, assert_close, random_array, reference_convolve
 
@@ -25,9 +29,14 @@ def torch_flag(request, monkeypatch):
 
 # -- functional ---------------------------------------------------------------------------
 @settings(max_examples=25)
-@given(n=st.integers(1, 40), k=st.integers(1, 9), mode=st.sampled_from(MODES),
-       boundary=st.sampled_from(BOUNDARIES), method=st.sampled_from(METHODS),
-       seed=st.integers(0, 2**16))
+@given(
+    n=st.integers(1, 40),
+    k=st.integers(1, 9),
+    mode=st.sampled_from(MODES),
+    boundary=st.sampled_from(BOUNDARIES),
+    method=st.sampled_from(METHODS),
+    seed=st.integers(0, 2**16),
+)
 def test_1d_every_method_matches_reference(n, k, mode, boundary, method, seed):
     rng = np.random.default_rng(seed)
     x, h = rng.standard_normal(n), rng.standard_normal(k)
@@ -38,12 +47,16 @@ def test_1d_every_method_matches_reference(n, k, mode, boundary, method, seed):
 
 
 @settings(max_examples=20)
-@given(shape=st.tuples(st.integers(3, 14), st.integers(3, 14)),
-       kshape=st.tuples(st.integers(1, 4), st.integers(1, 4)), mode=st.sampled_from(MODES),
-       boundary=st.sampled_from(BOUNDARIES), method=st.sampled_from(METHODS),
-       correlate=st.booleans(), seed=st.integers(0, 2**16))
-def test_2d_every_method_matches_reference(shape, kshape, mode, boundary, method, correlate,
-                                           seed):
+@given(
+    shape=st.tuples(st.integers(3, 14), st.integers(3, 14)),
+    kshape=st.tuples(st.integers(1, 4), st.integers(1, 4)),
+    mode=st.sampled_from(MODES),
+    boundary=st.sampled_from(BOUNDARIES),
+    method=st.sampled_from(METHODS),
+    correlate=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_2d_every_method_matches_reference(shape, kshape, mode, boundary, method, correlate, seed):
     rng = np.random.default_rng(seed)
     x, h = rng.standard_normal(shape), rng.standard_normal(kshape)
     fn = convop.correlate if correlate else convop.convolve
@@ -64,8 +77,11 @@ def test_methods_agree_and_keep_dtype(dtype, mode):
             if boundary == "zero":
                 assert_close(got, ref, dtype)
             else:
-                assert_close(got, convop.convolve(x, h, mode, boundary=boundary, axes=1,
-                                                  method="direct"), dtype)
+                assert_close(
+                    got,
+                    convop.convolve(x, h, mode, boundary=boundary, axes=1, method="direct"),
+                    dtype,
+                )
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -76,8 +92,10 @@ def test_overlap_add_long_signals(method):
     for mode in MODES:
         assert_close(convop.convolve(x, h, mode, method=method), ss.convolve(x, h, mode))
     x2, h2 = rng.standard_normal((300, 260)), rng.standard_normal((9, 7))
-    assert_close(convop.convolve(x2, h2, "same", boundary="periodic", method=method),
-                 reference_convolve(x2, h2, "same", "periodic"))
+    assert_close(
+        convop.convolve(x2, h2, "same", boundary="periodic", method=method),
+        reference_convolve(x2, h2, "same", "periodic"),
+    )
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -87,7 +105,7 @@ def test_integers_exact(method):
     got = convop.convolve(x, h, "same", method=method)
     assert got.dtype == x.dtype
     np.testing.assert_array_equal(got, np.convolve(x, h)[10:510])
-    big = np.array([2**40, 3, -2**41], dtype=np.int64)
+    big = np.array([2**40, 3, -(2**41)], dtype=np.int64)
     assert convop.choose_method(big, big) == "direct"
     np.testing.assert_array_equal(convop.convolve(big, big), np.convolve(big, big))
 
@@ -109,8 +127,9 @@ def test_torch_direct_engine_matches(monkeypatch):
 @pytest.mark.parametrize("mode", MODES)
 def test_convolution_operator_dottest_per_method(method, boundary, mode):
     rng = np.random.default_rng(4)
-    A = convop.Convolution(rng.standard_normal((4, 3)), (11, 9), mode, boundary=boundary,
-                           method=method)
+    A = convop.Convolution(
+        rng.standard_normal((4, 3)), (11, 9), mode, boundary=boundary, method=method
+    )
     assert A.method in METHODS[:-1]
     assert convop.dottest(A, rng=0) < 1e-10
     x = rng.standard_normal((2, 11, 9))
@@ -151,8 +170,12 @@ def _torch_layer(x, w, spec):
     torch = pytest.importorskip("torch")
     F = torch.nn.functional
     d = w.ndim - 2
-    mode = {"zero": "constant", "periodic": "circular", "reflect": "reflect",
-            "replicate": "replicate"}[spec["boundary"]]
+    mode = {
+        "zero": "constant",
+        "periodic": "circular",
+        "reflect": "reflect",
+        "replicate": "replicate",
+    }[spec["boundary"]]
     pad = spec["padding"]
     if pad == "same":
         tot = [spec["dilation"] * (k - 1) for k in w.shape[2:]]
@@ -162,8 +185,13 @@ def _torch_layer(x, w, spec):
     flat = [v for pr in reversed(pairs) for v in pr]
     tx = F.pad(torch.from_numpy(x), flat, mode=mode)
     conv = (F.conv1d, F.conv2d, F.conv3d)[d - 1]
-    return conv(tx, torch.from_numpy(w), stride=spec["stride"], dilation=spec["dilation"],
-                groups=spec["groups"]).numpy()
+    return conv(
+        tx,
+        torch.from_numpy(w),
+        stride=spec["stride"],
+        dilation=spec["dilation"],
+        groups=spec["groups"],
+    ).numpy()
 
 
 @pytest.mark.parametrize("d", [1, 2])
@@ -198,20 +226,23 @@ def test_layer_complex_fft_and_gemm():
     for method in ("direct", "gemm", "fft"):
         L = convop.ConvLayer(w, (2, 9), padding=1, stride=2, method=method)
         assert convop.dottest(L, rng=0) < 1e-10
-        assert_close(L.to_dense(), convop.ConvLayer(w, (2, 9), padding=1, stride=2,
-                                                    method="gemm").to_dense())
+        assert_close(
+            L.to_dense(), convop.ConvLayer(w, (2, 9), padding=1, stride=2, method="gemm").to_dense()
+        )
 
 
 # -- boundary fast paths ----------------------------------------------------------------------
 @settings(max_examples=40)
-@given(shape=st.lists(st.integers(1, 9), min_size=1, max_size=3),
-       kgrow=st.lists(st.integers(0, 12), min_size=3, max_size=3),
-       pad_extra=st.lists(st.integers(0, 12), min_size=6, max_size=6),
-       method=st.sampled_from(("direct", "fft", "overlap-add")),
-       dtype=st.sampled_from(("float64", "float32", "complex128")),
-       batch=st.booleans(), seed=st.integers(0, 2**16))
-def test_periodic_is_circular_for_any_width(shape, kgrow, pad_extra, method, dtype, batch,
-                                           seed):
+@given(
+    shape=st.lists(st.integers(1, 9), min_size=1, max_size=3),
+    kgrow=st.lists(st.integers(0, 12), min_size=3, max_size=3),
+    pad_extra=st.lists(st.integers(0, 12), min_size=6, max_size=6),
+    method=st.sampled_from(("direct", "fft", "overlap-add")),
+    dtype=st.sampled_from(("float64", "float32", "complex128")),
+    batch=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_periodic_is_circular_for_any_width(shape, kgrow, pad_extra, method, dtype, batch, seed):
     """valid(E a, b) with E periodic by any widths (wider than the period, kernels longer
     than the period): the aliasing and circular-FFT routes against numpy.pad('wrap')."""
     rng = np.random.default_rng(seed)
@@ -241,27 +272,34 @@ def test_1d_scalar_border_fixup_matches_numpy_pad(boundary, mode, dtype):
             res = None if fixup is None else fixup(x, h)
             left = k - 1 if mode == "full" else k - 1 - (k - 1) // 2
             right = k - 1 if mode == "full" else (k - 1) // 2
-            if res is None:    # widths that need repeated reflections
+            if res is None:  # widths that need repeated reflections
                 assert max(left, right) > n - 1
                 continue
-            ext = np.pad(x.astype(np.float64), (left, right),
-                         mode={"periodic": "wrap", "replicate": "edge"}.get(boundary, boundary))
+            ext = np.pad(
+                x.astype(np.float64),
+                (left, right),
+                mode={"periodic": "wrap", "replicate": "edge"}.get(boundary, boundary),
+            )
             assert res.dtype == np.dtype(dtype)
             assert_close(res, np.convolve(ext, h.astype(np.float64), "valid"), dtype)
 
 
 @settings(max_examples=40)
-@given(nd=st.integers(1, 3), boundary=st.sampled_from(("zero", "periodic", "reflect",
-                                                        "replicate", "symmetric")),
-       dtype=st.sampled_from(("float64", "float32")), seed=st.integers(0, 2**16))
+@given(
+    nd=st.integers(1, 3),
+    boundary=st.sampled_from(("zero", "periodic", "reflect", "replicate", "symmetric")),
+    dtype=st.sampled_from(("float64", "float32")),
+    seed=st.integers(0, 2**16),
+)
 def test_torch_engine_pads_like_numpy(nd, boundary, dtype, seed):
     """torch's single-channel conv with torch-side padding or a NumPy gather
     (asymmetric widths too) against numpy.pad + scipy."""
     pytest.importorskip("torch")
     rng = np.random.default_rng(seed)
     shape = tuple(int(v) for v in rng.integers(4, 12, nd))
-    kshape = (int(rng.integers(8, 20)),) if nd == 1 else tuple(int(v) for v in
-                                                                rng.integers(1, 4, nd))
+    kshape = (
+        (int(rng.integers(8, 20)),) if nd == 1 else tuple(int(v) for v in rng.integers(1, 4, nd))
+    )
     kshape = tuple(min(q, p) for q, p in zip(kshape, shape))
     pads = tuple((int(rng.integers(0, q)), int(rng.integers(0, q))) for q in kshape)
     a = random_array(rng, (2,) + shape, dtype)
@@ -284,8 +322,13 @@ def test_torch_engine_pads_like_numpy(nd, boundary, dtype, seed):
     assert_close(got, ref, dtype)
 
 
-NUMPY_PAD = {"zero": "constant", "periodic": "wrap", "reflect": "reflect",
-             "replicate": "edge", "symmetric": "symmetric"}
+NUMPY_PAD = {
+    "zero": "constant",
+    "periodic": "wrap",
+    "reflect": "reflect",
+    "replicate": "edge",
+    "symmetric": "symmetric",
+}
 
 
 @pytest.mark.parametrize("d", [1, 2])
@@ -299,14 +342,19 @@ def test_kernel_operator_per_method_is_torch_weight_gradient(d, spec, torch_flag
     x = rng.standard_normal((2, cin) + (11,) * d)
     wt = torch.tensor(w, requires_grad=True)
     F = torch.nn.functional
-    mode = {"zero": "constant", "periodic": "circular", "reflect": "reflect",
-            "replicate": "replicate"}[spec["boundary"]]
+    mode = {
+        "zero": "constant",
+        "periodic": "circular",
+        "reflect": "reflect",
+        "replicate": "replicate",
+    }[spec["boundary"]]
     pad = spec["padding"]
     tot = [spec["dilation"] * 2] * d
     pairs = [(t // 2, t - t // 2) for t in tot] if pad == "same" else [(pad, pad)] * d
     tx = F.pad(torch.from_numpy(x), [v for pr in reversed(pairs) for v in pr], mode=mode)
-    yt = (F.conv1d, F.conv2d)[d - 1](tx, wt, stride=spec["stride"],
-                                     dilation=spec["dilation"], groups=spec["groups"])
+    yt = (F.conv1d, F.conv2d)[d - 1](
+        tx, wt, stride=spec["stride"], dilation=spec["dilation"], groups=spec["groups"]
+    )
     g = rng.standard_normal(tuple(yt.shape))
     yt.backward(torch.from_numpy(g))
     for method in LAYER_METHODS:
@@ -314,8 +362,9 @@ def test_kernel_operator_per_method_is_torch_weight_gradient(d, spec, torch_flag
         K = L.kernel_operator(x)
         assert_close(K(w), yt.detach().numpy())
         assert_close(K.adjoint(g), wt.grad.numpy())
-        assert_close(K.adjoint(np.stack([g, 2 * g])), np.stack([wt.grad.numpy(),
-                                                                2 * wt.grad.numpy()]))
+        assert_close(
+            K.adjoint(np.stack([g, 2 * g])), np.stack([wt.grad.numpy(), 2 * wt.grad.numpy()])
+        )
         assert convop.dottest(K, rng=0) < 1e-10, method
         assert convop.dottest(K, rng=1, complex=True) < 1e-10, method
 
@@ -342,29 +391,37 @@ def test_kernel_operator_complex_and_float32(method):
 @pytest.mark.parametrize("mode", MODES)
 def test_1d_shift_and_add_for_mid_size_kernels(dtype, boundary, mode):
     """Where numpy.convolve's slow loop would run (K ≥ 9), direct shifts and adds."""
-    from convop import _choose
+    from convop._planning import choose as _choose
+
     rng = np.random.default_rng(11)
     x, h = random_array(rng, (20000,), dtype), random_array(rng, (15,), dtype)
     assert _choose.shift_add_1d(20000, 15, np.dtype(dtype)) == (dtype == "float32")
-    assert not _choose.shift_add_1d(20000, 11, np.dtype(dtype))   # numpy's fast loop
+    assert not _choose.shift_add_1d(20000, 11, np.dtype(dtype))  # numpy's fast loop
     for method in ("direct", "auto"):
         got = convop.convolve(x, h, mode, boundary=boundary, method=method)
         assert got.dtype == np.dtype(dtype)
-        assert_close(got, reference_convolve(x.astype(np.float64), h.astype(np.float64), mode,
-                                             boundary), dtype)
+        assert_close(
+            got,
+            reference_convolve(x.astype(np.float64), h.astype(np.float64), mode, boundary),
+            dtype,
+        )
     batch = random_array(rng, (3, 5000), dtype)
     got = convop.convolve(batch, h[None], mode, boundary=boundary, axes=1, method="direct")
-    assert_close(got, np.stack([reference_convolve(r, h, mode, boundary) for r in batch]),
-                 dtype)
+    assert_close(got, np.stack([reference_convolve(r, h, mode, boundary) for r in batch]), dtype)
 
 
 @settings(max_examples=60, deadline=None)
-@given(n=st.integers(1, 30), left=st.integers(0, 31), right=st.integers(0, 31),
-       boundary=st.sampled_from(("zero", "periodic", "reflect", "symmetric", "replicate")))
+@given(
+    n=st.integers(1, 30),
+    left=st.integers(0, 31),
+    right=st.integers(0, 31),
+    boundary=st.sampled_from(("zero", "periodic", "reflect", "symmetric", "replicate")),
+)
 def test_edges_1d_match_numpy_pad(n, left, right, boundary):
     """The 1-D edge slices of the short paths are numpy.pad's samples, or None when
     numpy.pad would need more than one wrap/reflection."""
-    from convop._extension import edges_1d
+    from convop._core.extension import edges_1d
+
     x = np.arange(1.0, n + 1)
     got = edges_1d(x, left, right, boundary)
     limit = n - 1 if boundary == "reflect" else n
@@ -383,7 +440,8 @@ def test_fft_length_is_a_fast_length_close_to_scipys(n, real):
     than n and at most 12% longer than scipy's next_fast_len."""
     import scipy.fft as sfft
 
-    from convop._fft_backends import FFT_LENGTH_SLACK, fft_length
+    from convop._engines.fft import FFT_LENGTH_SLACK, fft_length
+
     got, scipy_len = fft_length(n, real), sfft.next_fast_len(n, real=real)
     assert got >= n
     assert got <= max(scipy_len, int(sfft.next_fast_len(n, real=True) * FFT_LENGTH_SLACK))
@@ -395,16 +453,18 @@ def test_fft_length_is_a_fast_length_close_to_scipys(n, real):
 
 
 def test_fft_length_prefers_powers_of_two_over_long_odd_radix_chains():
-    from convop._fft_backends import fft_length
-    assert fft_length(13000) == 13824      # 2⁹·3³, not scipy's 13122 = 2·3⁸
+    from convop._engines.fft import fft_length
+
+    assert fft_length(13000) == 13824  # 2⁹·3³, not scipy's 13122 = 2·3⁸
     assert fft_length(131072) == 131072
 
 
 def test_fft_crop_is_a_view_only_when_it_keeps_most_of_the_buffer():
-    from convop._fft_backends import _crop
+    from convop._engines.fft import _crop
+
     buf = np.arange(100.0).reshape(10, 10)
-    big = _crop(buf, (1, 1), (8, 8), buf.dtype)              # 64 of 100 samples: view
-    small = _crop(buf, (2, 3), (3, 4), buf.dtype)            # 12 of 100: own memory
+    big = _crop(buf, (1, 1), (8, 8), buf.dtype)  # 64 of 100 samples: view
+    small = _crop(buf, (2, 3), (3, 4), buf.dtype)  # 12 of 100: own memory
     np.testing.assert_array_equal(big, buf[1:9, 1:9])
     np.testing.assert_array_equal(small, buf[2:5, 3:7])
     assert np.shares_memory(big, buf) and not np.shares_memory(small, buf)
@@ -420,6 +480,6 @@ def test_fft_results_are_writable_and_independent_of_the_inputs():
     for mode in MODES:
         y = convop.convolve(x, h, mode, method="fft")
         assert_close(y, ss.convolve(x0, h0, mode))
-        y += 1.0                                              # writable, owns no input
+        y += 1.0  # writable, owns no input
         np.testing.assert_array_equal(x, x0)
         np.testing.assert_array_equal(h, h0)

@@ -1,11 +1,13 @@
 """``convop bench`` on a tiny sweep: table, results.json and the plot."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
 
-from convop import _bench, _bench_cli
+from convop._tools import bench as _bench
+from convop._tools import bench_cli as _bench_cli
 
 
 def test_bench_tiny(tmp_path, capsys):
@@ -36,14 +38,30 @@ def test_fft_memory_and_skip_rule():
 
 
 def test_boundary_above_lists_the_cases_over_the_target():
-    fast = _bench.Case("1d", "float64", "same", 1000, 3, convop=1e-6,
-                       boundary={"periodic": 1.2e-6, "reflect": 1.5e-6})
-    slow = _bench.Case("2d", "float32", "same", 64, 31, convop=1e-4,
-                       boundary={"reflect": 1.4e-4, "replicate": 1.6e-4})
+    fast = _bench.Case(
+        "1d",
+        "float64",
+        "same",
+        1000,
+        3,
+        convop=1e-6,
+        boundary={"periodic": 1.2e-6, "reflect": 1.5e-6},
+    )
+    slow = _bench.Case(
+        "2d",
+        "float32",
+        "same",
+        64,
+        31,
+        convop=1e-4,
+        boundary={"reflect": 1.4e-4, "replicate": 1.6e-4},
+    )
     rows = _bench.boundary_above([fast, slow])
     assert [(r["case"], r["boundary"]) for r in rows] == [
-        ("2d N=64 K=31 float32 same", "replicate"), ("1d N=1000 K=3 float64 same", "reflect"),
-        ("2d N=64 K=31 float32 same", "reflect")]
+        ("2d N=64 K=31 float32 same", "replicate"),
+        ("1d N=1000 K=3 float64 same", "reflect"),
+        ("2d N=64 K=31 float32 same", "reflect"),
+    ]
     assert rows[0]["ratio"] == pytest.approx(1.6)
     assert _bench.boundary_above([fast], limit=2.0) == []
     assert _bench.summary([fast, slow])["boundary_above"] == rows
@@ -59,7 +77,9 @@ def test_the_callable_after_a_torch_rest_is_warmed_up_untimed(monkeypatch):
     def counter(name):
         def fn():
             calls[name] += 1
+
         return fn
+
     fns = {name: counter(name) for name in calls}
     _bench.time_interleaved(fns, rounds=3, budget=0.0)
     # the torch peer never follows a rest: 2 first calls (timing the loops), then per
@@ -71,10 +91,12 @@ def test_the_callable_after_a_torch_rest_is_warmed_up_untimed(monkeypatch):
 
 def test_warm_up_calls_at_least_once_for_about_the_given_time():
     import time
+
     n = [0]
 
     def fn():
         n[0] += 1
+
     _bench._warm_up(fn, seconds=0.0)
     assert n[0] == 1
     t0 = time.perf_counter()

@@ -1,4 +1,5 @@
 """The 1-D block-Toeplitz GEMM engine (``method='gemm'`` in 1-D) against numpy/scipy."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -8,7 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import convop
-from convop import _blocked, _blocked_nd, _choose, _routes
+from convop._engines import blocked as _blocked
+from convop._engines import blocked_nd as _blocked_nd
+from convop._planning import choose as _choose
+from convop._planning import routes as _routes
 
 from helpers import NUMPY_MODE, assert_close, random_array, reference_convolve
 
@@ -24,10 +28,16 @@ def test_kernel_matrix_is_the_toeplitz_of_the_flipped_kernel():
 
 
 @settings(max_examples=60, deadline=None)
-@given(n=st.integers(1, 300), k=st.integers(1, 40), block=st.sampled_from([None, 1, 3, 8, 16]),
-       left=st.integers(0, 40), right=st.integers(0, 40),
-       boundary=st.sampled_from(list(NUMPY_MODE)),
-       dtype=st.sampled_from(["float32", "float64", "complex128"]), seed=st.integers(0, 999))
+@given(
+    n=st.integers(1, 300),
+    k=st.integers(1, 40),
+    block=st.sampled_from([None, 1, 3, 8, 16]),
+    left=st.integers(0, 40),
+    right=st.integers(0, 40),
+    boundary=st.sampled_from(list(NUMPY_MODE)),
+    dtype=st.sampled_from(["float32", "float64", "complex128"]),
+    seed=st.integers(0, 999),
+)
 def test_valid_blocked_matches_padded_numpy(n, k, block, left, right, boundary, dtype, seed):
     rng = np.random.default_rng(seed)
     left, right = min(left, k - 1), min(right, k - 1)
@@ -37,7 +47,7 @@ def test_valid_blocked_matches_padded_numpy(n, k, block, left, right, boundary, 
     a0, b0 = a.copy(), b.copy()
     got = _blocked.valid_blocked(a, b, (left, right), boundary, block)
     ref = np.convolve(np.pad(a, (left, right), mode=NUMPY_MODE[boundary]), b, "valid")
-    if got is None:     # only when one reflection is not enough
+    if got is None:  # only when one reflection is not enough
         assert max(left, right) > n - (1 if boundary == "reflect" else 0)
         return
     assert got.dtype == np.dtype(dtype)
@@ -47,8 +57,9 @@ def test_valid_blocked_matches_padded_numpy(n, k, block, left, right, boundary, 
 
 
 @pytest.mark.parametrize("chunk", [64, 1 << 12, 1 << 21])
-@pytest.mark.parametrize("lead_a,lead_b", [((5,), (1,)), ((5,), (5,)), ((1,), (4,)),
-                                           ((2, 3), (1, 3))])
+@pytest.mark.parametrize(
+    "lead_a,lead_b", [((5,), (1,)), ((5,), (5,)), ((1,), (4,)), ((2, 3), (1, 3))]
+)
 def test_batches_and_chunks(monkeypatch, chunk, lead_a, lead_b):
     """Leading axes broadcast (one kernel matrix per kernel row); every chunking of the
     windows (rows at a time, blocks of one row at a time) gives the same result."""
@@ -58,8 +69,7 @@ def test_batches_and_chunks(monkeypatch, chunk, lead_a, lead_b):
     b = rng.standard_normal(lead_b + (23,))
     got = _blocked.valid_blocked(a, b, (22, 11), "periodic")
     lead = np.broadcast_shapes(lead_a, lead_b)
-    ap = np.pad(np.broadcast_to(a, lead + (700,)), [(0, 0)] * len(lead) + [(22, 11)],
-                mode="wrap")
+    ap = np.pad(np.broadcast_to(a, lead + (700,)), [(0, 0)] * len(lead) + [(22, 11)], mode="wrap")
     ref = ss.fftconvolve(ap, np.broadcast_to(b, lead + (23,)), "valid", axes=-1)
     assert_close(got, ref)
 
@@ -92,8 +102,10 @@ def _check_auto_gemm():
     assert convop.choose_method(x, h, "same") == "gemm"
     assert _routes.kind(x, h, "same") == "gemm"
     assert_close(convop.convolve(x, h, "same"), ss.convolve(x, h, "same"))
-    assert_close(convop.convolve(x, h, "same", boundary="reflect"),
-                 reference_convolve(x, h, "same", "reflect"))
+    assert_close(
+        convop.convolve(x, h, "same", boundary="reflect"),
+        reference_convolve(x, h, "same", "reflect"),
+    )
 
 
 def test_kernel_cache_sees_kernel_changes():
@@ -108,14 +120,18 @@ def test_kernel_cache_sees_kernel_changes():
 
 # -- N-D ------------------------------------------------------------------------------------
 @settings(max_examples=80, deadline=None)
-@given(nd=st.integers(2, 3), data=st.data(), boundary=st.sampled_from(list(NUMPY_MODE)),
-       lead=st.sampled_from([(), (2,), (1, 2)]),
-       dtype=st.sampled_from(["float32", "float64", "complex128"]), seed=st.integers(0, 999))
+@given(
+    nd=st.integers(2, 3),
+    data=st.data(),
+    boundary=st.sampled_from(list(NUMPY_MODE)),
+    lead=st.sampled_from([(), (2,), (1, 2)]),
+    dtype=st.sampled_from(["float32", "float64", "complex128"]),
+    seed=st.integers(0, 999),
+)
 def test_valid_blocked_nd_matches_padded_scipy(nd, data, boundary, lead, dtype, seed):
     na = tuple(data.draw(st.lists(st.integers(1, 9), min_size=nd, max_size=nd)))
     nb = tuple(data.draw(st.lists(st.integers(1, 5), min_size=nd, max_size=nd)))
-    pads = tuple((data.draw(st.integers(0, q - 1)), data.draw(st.integers(0, q - 1)))
-                 for q in nb)
+    pads = tuple((data.draw(st.integers(0, q - 1)), data.draw(st.integers(0, q - 1))) for q in nb)
     if any(n + l + r < q for n, (l, r), q in zip(na, pads, nb)):
         return
     rng = np.random.default_rng(seed)
@@ -162,7 +178,9 @@ def test_auto_takes_gemm_for_small_2d_kernels():
         x, h = np.ones((256, 256)), np.ones((3, 3))
         assert convop.choose_method(x, h, "same") == "gemm"
         assert convop.choose_method(np.ones((1024, 1024)), np.ones((31, 31)), "same") in (
-            "fft", "overlap-add")
+            "fft",
+            "overlap-add",
+        )
     finally:
         _choose.set_constants(None)
 
@@ -179,12 +197,19 @@ def test_kernel_with_more_leading_axes_broadcasts():
     assert_close(got[0, 0], ss.convolve(a2, b2[0, 0], "valid"))
 
 
-@pytest.mark.parametrize("shape_x, shape_t", [((700, 154), (154, 16)), ((3, 400, 90), (3, 90, 32)),
-                                              ((2, 500, 60), (60, 24)), ((10, 5), (5, 3))])
+@pytest.mark.parametrize(
+    "shape_x, shape_t",
+    [
+        ((700, 154), (154, 16)),
+        ((3, 400, 90), (3, 90, 32)),
+        ((2, 500, 60), (60, 24)),
+        ((10, 5), (5, 3)),
+    ],
+)
 def test_matmul_into_splits_like_one_product(shape_x, shape_t):
     """Mid-size products are cut into single-thread pieces when torch is loaded; the
     result is the one product's, for stacks too."""
-    pytest.importorskip("torch")                 # the split needs torch in sys.modules
+    pytest.importorskip("torch")  # the split needs torch in sys.modules
     rng = np.random.default_rng(8)
     x, t = rng.standard_normal(shape_x), rng.standard_normal(shape_t)
     ref = np.einsum("...mk,...kn->...mn", x, t)
@@ -197,7 +222,8 @@ def test_matmul_into_splits_like_one_product(shape_x, shape_t):
 def test_matmul_into_runs_on_one_thread_while_contended(monkeypatch, have_api):
     """While a core is busy the product runs on one BLAS thread, or, where numpy's
     BLAS cannot be reached, in pieces below OpenBLAS's threading threshold."""
-    from convop import _threads
+    from convop._core import threads as _threads
+
     if have_api and _threads.numpy_blas_api() is None:
         pytest.skip("numpy is not linked to a bundled OpenBLAS here")
     if not have_api:
@@ -214,6 +240,7 @@ def test_matmul_into_runs_on_one_thread_while_contended(monkeypatch, have_api):
         api = _threads.numpy_blas_api()
         seen.append((a.shape[-2] * a.shape[-1] * b.shape[-1], api and api[0]()))
         return real(a, b, out=out)
+
     monkeypatch.setattr(_blocked.np, "matmul", spy)
     out = np.empty_like(ref)
     _blocked.matmul_into(x, t, out)
@@ -227,7 +254,8 @@ def test_matmul_into_runs_on_one_thread_while_contended(monkeypatch, have_api):
 def test_matmul_into_samples_one_thread_first_then_times_threads(monkeypatch):
     """The first large products of a shape run on one thread (the reference), later
     ones on BLAS's threads, all timed; small ones are neither."""
-    from convop import _threads
+    from convop._core import threads as _threads
+
     if _threads.numpy_blas_api() is None:
         pytest.skip("numpy is not linked to a bundled OpenBLAS here")
     _threads.reset_contention()
@@ -237,11 +265,12 @@ def test_matmul_into_samples_one_thread_first_then_times_threads(monkeypatch):
     def spy(key, s, work, single=False):
         notes.append((key, work, single))
         real_note(key, s, work, single)
+
     monkeypatch.setattr(_threads, "note_time", spy)
     monkeypatch.setattr(_threads, "contended", lambda key=None: False)
     rng = np.random.default_rng(10)
     x, t = rng.standard_normal((2, 1200, 62)), rng.standard_normal((62, 32))
-    assert 1200 * 62 * 32 > _blocked.SPLIT_MNK          # above the torch-loaded rule
+    assert 1200 * 62 * 32 > _blocked.SPLIT_MNK  # above the torch-loaded rule
     out = np.empty((2, 1200, 32))
     try:
         calls = _threads.SAMPLES + 1

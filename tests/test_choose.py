@@ -1,4 +1,5 @@
 """choose_method: valid names, the integer guard, calibration JSON load/save."""
+
 from __future__ import annotations
 
 import json
@@ -7,7 +8,8 @@ import numpy as np
 import pytest
 
 import convop
-from convop import _calibrate, _choose
+from convop._planning import choose as _choose
+from convop._tools import calibrate as _calibrate
 
 FUNCTIONAL = {"direct", "gemm", "fft", "overlap-add"}  # gemm: 1-D block Toeplitz
 LAYER = {"direct", "gemm", "fft"}
@@ -28,24 +30,23 @@ def cache_dir(tmp_path, monkeypatch):
 def test_functional_names(n, k, mode):
     assert convop.choose_method(np.ones(n), np.ones(k), mode) in FUNCTIONAL
     assert convop.choose_method((n, 7), (k, 3), mode, axes=0) in FUNCTIONAL
-    assert convop.choose_method(np.ones((64, 64)), np.ones((k % 9 + 1,) * 2), mode,
-                                boundary="reflect") in FUNCTIONAL
+    assert (
+        convop.choose_method(np.ones((64, 64)), np.ones((k % 9 + 1,) * 2), mode, boundary="reflect")
+        in FUNCTIONAL
+    )
 
 
 def test_extremes_are_sensible():
     assert convop.choose_method(np.ones(1000), np.ones(3)) == "direct"
     assert convop.choose_method(np.ones(10**6), np.ones(3001)) in {"fft", "overlap-add"}
-    assert convop.choose_method(np.ones((1024, 1024)), np.ones((31, 31))) in {
-        "fft", "overlap-add"}
+    assert convop.choose_method(np.ones((1024, 1024)), np.ones((31, 31))) in {"fft", "overlap-add"}
 
 
 def test_layer_names():
     for k in (1, 3, 7, 31):
-        got = convop.choose_method((16, 32, 64, 64), (32, 32, k, k), channels=32,
-                                   padding=k // 2)
+        got = convop.choose_method((16, 32, 64, 64), (32, 32, k, k), channels=32, padding=k // 2)
         assert got in LAYER
-        got = convop.choose_method((3, 20), (k,), channels=(3, 6), stride=2, dilation=2,
-                                   groups=3)
+        got = convop.choose_method((3, 20), (k,), channels=(3, 6), stride=2, dilation=2, groups=3)
         assert got in LAYER
 
 
@@ -54,8 +55,12 @@ def test_integer_guard():
     assert convop.choose_method(small, np.ones(3, dtype=int)) in FUNCTIONAL
     huge = np.full(1000, 2**30, dtype=np.int64)
     assert convop.choose_method(huge, huge, "same") == "direct"
-    assert convop.choose_method(np.ones(10**6, dtype=np.int64) * 2**26,
-                                np.ones(3001, dtype=np.int64) * 2**20) == "direct"
+    assert (
+        convop.choose_method(
+            np.ones(10**6, dtype=np.int64) * 2**26, np.ones(3001, dtype=np.int64) * 2**20
+        )
+        == "direct"
+    )
 
 
 def test_rejects_bad_spec():
@@ -85,8 +90,15 @@ def test_save_then_load(cache_dir):
     assert convop.choose_method(np.ones(10**5), np.ones(301)) != "fft"
 
 
-@pytest.mark.parametrize("text", ["{not json", "[]", '{"version": 1, "constants": 3}',
-                                  '{"version": 1, "constants": {"f8": {"fft": "x"}}}'])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{not json",
+        "[]",
+        '{"version": 1, "constants": 3}',
+        '{"version": 1, "constants": {"f8": {"fft": "x"}}}',
+    ],
+)
 def test_corrupt_file_falls_back(cache_dir, text):
     cache_dir.parent.mkdir(parents=True)
     cache_dir.write_text(text)

@@ -24,6 +24,7 @@ def test_demo_prints_operator_and_dot_test(capsys):
 
 
 def test_console_script_module():
-    res = subprocess.run([sys.executable, "-m", "convop", "--help"], capture_output=True,
-                         text=True, check=True)
+    res = subprocess.run(
+        [sys.executable, "-m", "convop", "--help"], capture_output=True, text=True, check=True
+    )
     assert "usage: convop" in res.stdout

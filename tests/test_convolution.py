@@ -1,4 +1,5 @@
 """Convolution operator: references, dot tests, matrices, structure, kernel operator."""
+
 import numpy as np
 import pytest
 import scipy.signal as ss
@@ -18,8 +19,9 @@ def operators(draw, max_ndim=3, max_len=7, complex_kernel=None):
     n = tuple(draw(st.integers(1, max_len)) for _ in range(ndim))
     k = tuple(draw(st.integers(1, max_len)) for _ in range(ndim))
     mode = draw(st.sampled_from(MODES))
-    if mode == "valid" and not (all(a >= b for a, b in zip(n, k))
-                                or all(a <= b for a, b in zip(n, k))):
+    if mode == "valid" and not (
+        all(a >= b for a, b in zip(n, k)) or all(a <= b for a, b in zip(n, k))
+    ):
         mode = "full"
     boundary = draw(st.sampled_from(BOUNDARIES))
     corr = draw(st.booleans())
@@ -27,8 +29,7 @@ def operators(draw, max_ndim=3, max_len=7, complex_kernel=None):
     method = draw(st.sampled_from(("auto", "direct", "fft")))
     rng = np.random.default_rng(draw(st.integers(0, 2**16)))
     kern = rng.standard_normal(k) + (1j * rng.standard_normal(k) if cplx else 0)
-    return convop.Convolution(kern, n, mode, boundary=boundary, correlate=corr,
-                              method=method), rng
+    return convop.Convolution(kern, n, mode, boundary=boundary, correlate=corr, method=method), rng
 
 
 @given(operators())
@@ -59,8 +60,9 @@ def test_matrices_structure_and_transposes(case):
     for j in range(A.shape[1]):
         e = np.zeros(A.shape[1])
         e[j] = 1
-        ref = reference_convolve(e.reshape(A.input_shape), A.kernel, A.mode, A.boundary,
-                                 A.correlate)
+        ref = reference_convolve(
+            e.reshape(A.input_shape), A.kernel, A.mode, A.boundary, A.correlate
+        )
         np.testing.assert_allclose(D[:, j], ref.ravel(), atol=1e-12)
     S = A.to_sparse()
     assert S.format == "csr"
@@ -87,15 +89,25 @@ def test_zero_tags(ndim, tag):
     assert A.structure == tag
 
 
-@pytest.mark.parametrize("mode, boundary, ndim, tag", [
-    ("same", "periodic", 1, "circulant"), ("same", "periodic", 2, "bccb"),
-    ("same", "periodic", 3, "multilevel-circulant"), ("full", "periodic", 1, "general"),
-    ("same", "symmetric", 1, "toeplitz+hankel"), ("full", "symmetric", 1, "toeplitz+hankel"),
-    ("same", "reflect", 1, "general"), ("same", "replicate", 1, "general"),
-    ("valid", "periodic", 2, "bttb"), ("same", "symmetric", 2, "general")])
+@pytest.mark.parametrize(
+    "mode, boundary, ndim, tag",
+    [
+        ("same", "periodic", 1, "circulant"),
+        ("same", "periodic", 2, "bccb"),
+        ("same", "periodic", 3, "multilevel-circulant"),
+        ("full", "periodic", 1, "general"),
+        ("same", "symmetric", 1, "toeplitz+hankel"),
+        ("full", "symmetric", 1, "toeplitz+hankel"),
+        ("same", "reflect", 1, "general"),
+        ("same", "replicate", 1, "general"),
+        ("valid", "periodic", 2, "bttb"),
+        ("same", "symmetric", 2, "general"),
+    ],
+)
 def test_tags(mode, boundary, ndim, tag):
-    A = convop.Convolution(np.arange(1.0, 1 + 3**ndim).reshape((3,) * ndim), (5,) * ndim, mode,
-                           boundary=boundary)
+    A = convop.Convolution(
+        np.arange(1.0, 1 + 3**ndim).reshape((3,) * ndim), (5,) * ndim, mode, boundary=boundary
+    )
     assert A.structure == tag
     assert check_tag(tag, A.to_dense(), A.output_shape, A.input_shape)
 
@@ -103,6 +115,7 @@ def test_tags(mode, boundary, ndim, tag):
 def test_reflect_is_not_toeplitz_plus_hankel():
     # whole-sample reflection skips the edge sample: no T + H decomposition exists
     from structure_checks import is_toeplitz_plus_hankel
+
     A = convop.Convolution(np.array([1.0, 2.0, 4.0]), (6,), "same", boundary="reflect")
     assert not is_toeplitz_plus_hankel(A.to_dense())
 
@@ -123,6 +136,7 @@ def test_kernel_larger_than_input_valid_swaps_like_scipy():
 @given(operators(max_ndim=2, max_len=6, complex_kernel=False))
 def test_kernel_operator_adjoint_is_backprop(case):
     import torch
+
     A, rng = case
     x = rng.standard_normal((3,) + A.input_shape)
     K = A.kernel_operator(x)
@@ -138,9 +152,18 @@ def test_kernel_operator_adjoint_is_backprop(case):
     for j in range(A.kernel.size):
         e = np.zeros(A.kernel.size)
         e[j] = 1
-        cols.append(torch.tensor(np.stack([reference_convolve(xb, e.reshape(A.kernel.shape),
-                                                              A.mode, A.boundary, A.correlate)
-                                           for xb in x])))
+        cols.append(
+            torch.tensor(
+                np.stack(
+                    [
+                        reference_convolve(
+                            xb, e.reshape(A.kernel.shape), A.mode, A.boundary, A.correlate
+                        )
+                        for xb in x
+                    ]
+                )
+            )
+        )
     y = sum(c * kt.reshape(-1)[j] for j, c in enumerate(cols))
     (y * torch.tensor(g)).sum().backward()
     assert_close(K.adjoint(g), kt.grad.numpy())
@@ -159,8 +182,9 @@ def test_linear_operator_in_scipy_solvers():
     np.testing.assert_allclose(np.sort(vals), np.sort(np.linalg.eigvalsh(A.to_dense()))[-2:])
     B = convop.Convolution(rng.standard_normal((3, 3)), (6, 5), "full", boundary="reflect")
     s = spla.svds(B.aslinearoperator(), k=3, return_singular_vectors=False)
-    np.testing.assert_allclose(np.sort(s), np.linalg.svd(B.to_dense(), compute_uv=False)[:3][::-1],
-                               rtol=1e-8)
+    np.testing.assert_allclose(
+        np.sort(s), np.linalg.svd(B.to_dense(), compute_uv=False)[:3][::-1], rtol=1e-8
+    )
     sol = spla.lsqr(B.aslinearoperator(), B @ np.arange(30.0), atol=1e-14, btol=1e-14)[0]
     np.testing.assert_allclose(sol, np.arange(30.0), atol=1e-6)
 

@@ -1,4 +1,5 @@
 """Every docstring example in the package runs and prints what it says."""
+
 import doctest
 import importlib
 import pkgutil
@@ -7,8 +8,11 @@ import pytest
 
 import convop
 
-MODULES = sorted(m.name for m in pkgutil.walk_packages(convop.__path__, "convop.")
-                 if not m.name.endswith("__main__"))
+MODULES = sorted(
+    m.name
+    for m in pkgutil.walk_packages(convop.__path__, "convop.")
+    if not m.name.endswith("__main__")
+)
 
 
 @pytest.mark.parametrize("name", MODULES)

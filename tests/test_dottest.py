@@ -1,4 +1,5 @@
 """The dot test must fail on a wrong adjoint (a check that cannot fail is a defect)."""
+
 import numpy as np
 import pytest
 
@@ -44,4 +45,5 @@ def test_dottest_catches_off_by_one_adjoint():
 
 def test_checks_module_exports():
     from convop import checks
+
     assert checks.dottest is convop.dottest

@@ -1,4 +1,5 @@
 """The boundary extension helpers against numpy.pad, the definition of every boundary."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -6,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from convop._extension import edge_samples, fast_pad
-from convop._validate import NUMPY_PAD_MODE
+from convop._core.extension import edge_samples, fast_pad
+from convop._core.validate import NUMPY_PAD_MODE
 
 from helpers import BOUNDARIES
 
@@ -19,24 +20,26 @@ def _numpy_pad(a: np.ndarray, nd: int, pads: list[tuple[int, int]], boundary: st
 
 
 @settings(max_examples=200)
-@given(shape=st.lists(st.integers(1, 6), min_size=1, max_size=4),
-       nd=st.integers(1, 3), boundary=st.sampled_from(BOUNDARIES),
-       widths=st.lists(st.tuples(st.integers(0, 9), st.integers(0, 9)), min_size=3,
-                       max_size=3),
-       dtype=st.sampled_from(["float32", "float64", "complex128"]), seed=st.integers(0, 99))
+@given(
+    shape=st.lists(st.integers(1, 6), min_size=1, max_size=4),
+    nd=st.integers(1, 3),
+    boundary=st.sampled_from(BOUNDARIES),
+    widths=st.lists(st.tuples(st.integers(0, 9), st.integers(0, 9)), min_size=3, max_size=3),
+    dtype=st.sampled_from(["float32", "float64", "complex128"]),
+    seed=st.integers(0, 99),
+)
 def test_fast_pad_equals_numpy_pad(shape, nd, boundary, widths, dtype, seed):
     nd = min(nd, len(shape))
     pads = widths[:nd]
-    if boundary == "reflect" and any(n == 1 and (l or r)
-                                     for n, (l, r) in zip(shape[-nd:], pads)):
-        return                      # numpy cannot reflect a single sample
+    if boundary == "reflect" and any(n == 1 and (l or r) for n, (l, r) in zip(shape[-nd:], pads)):
+        return  # numpy cannot reflect a single sample
     a = np.random.default_rng(seed).standard_normal(shape).astype(dtype)
     before = a.copy()
     got = fast_pad(a, nd, pads, boundary)
     want = _numpy_pad(a, nd, pads, boundary)
     assert got.dtype == a.dtype and got.shape == want.shape
     np.testing.assert_array_equal(got, want)
-    np.testing.assert_array_equal(a, before)      # the input is never modified
+    np.testing.assert_array_equal(a, before)  # the input is never modified
 
 
 @pytest.mark.parametrize("boundary", BOUNDARIES)
@@ -45,8 +48,7 @@ def test_fast_pad_corners_2d(boundary):
     # slabs of later axes to span the earlier axes' padding
     a = np.arange(20.0).reshape(4, 5)
     pads = [(3, 2), (1, 4)]
-    np.testing.assert_array_equal(fast_pad(a, 2, pads, boundary),
-                                  _numpy_pad(a, 2, pads, boundary))
+    np.testing.assert_array_equal(fast_pad(a, 2, pads, boundary), _numpy_pad(a, 2, pads, boundary))
 
 
 def test_fast_pad_without_padding_returns_the_input():
@@ -55,9 +57,14 @@ def test_fast_pad_without_padding_returns_the_input():
 
 
 @settings(max_examples=200)
-@given(shape=st.lists(st.integers(1, 6), min_size=1, max_size=3), axis=st.integers(0, 2),
-       boundary=st.sampled_from(BOUNDARIES), left=st.integers(0, 8), right=st.integers(0, 8),
-       seed=st.integers(0, 99))
+@given(
+    shape=st.lists(st.integers(1, 6), min_size=1, max_size=3),
+    axis=st.integers(0, 2),
+    boundary=st.sampled_from(BOUNDARIES),
+    left=st.integers(0, 8),
+    right=st.integers(0, 8),
+    seed=st.integers(0, 99),
+)
 def test_edge_samples_are_the_padded_borders(shape, axis, boundary, left, right, seed):
     axis = min(axis, len(shape) - 1)
     a = np.random.default_rng(seed).standard_normal(shape)
@@ -65,9 +72,9 @@ def test_edge_samples_are_the_padded_borders(shape, axis, boundary, left, right,
     got = edge_samples(a, axis, left, right, boundary)
     limit = n - 1 if boundary == "reflect" else n
     if boundary not in ("zero", "replicate") and max(left, right) > limit:
-        assert got is None                      # repeated reflections: numpy.pad's job
+        assert got is None  # repeated reflections: numpy.pad's job
         return
     moved = np.moveaxis(a, axis, -1)
     want = _numpy_pad(moved, 1, [(left, right)], boundary)
     np.testing.assert_array_equal(np.moveaxis(got[0], axis, -1), want[..., :left])
-    np.testing.assert_array_equal(np.moveaxis(got[1], axis, -1), want[..., left + n:])
+    np.testing.assert_array_equal(np.moveaxis(got[1], axis, -1), want[..., left + n :])

@@ -1,4 +1,5 @@
 """convolve / correlate against scipy.signal and against the boundary definition."""
+
 import numpy as np
 import pytest
 import scipy.signal as ss
@@ -21,12 +22,17 @@ def pair(draw, max_ndim=3, max_len=9):
 
 
 def _scipy_ok(mode, n, k):
-    return mode != "valid" or all(a >= b for a, b in zip(n, k)) or all(
-        a <= b for a, b in zip(n, k))
+    return mode != "valid" or all(a >= b for a, b in zip(n, k)) or all(a <= b for a, b in zip(n, k))
 
 
-@given(pair(), st.sampled_from(MODES), st.sampled_from(DTYPES),
-       st.sampled_from(("auto", "direct", "fft")), st.booleans(), st.integers(0, 2**16))
+@given(
+    pair(),
+    st.sampled_from(MODES),
+    st.sampled_from(DTYPES),
+    st.sampled_from(("auto", "direct", "fft")),
+    st.booleans(),
+    st.integers(0, 2**16),
+)
 def test_zero_boundary_matches_scipy(shapes, mode, dtype, method, corr, seed):
     n, k = shapes
     rng = np.random.default_rng(seed)
@@ -45,9 +51,15 @@ def test_zero_boundary_matches_scipy(shapes, mode, dtype, method, corr, seed):
         assert_close(y, expected, dtype)
 
 
-@given(pair(max_ndim=2), st.sampled_from(("full", "same")), st.sampled_from(BOUNDARIES),
-       st.sampled_from(("float64", "float32", "complex128")), st.booleans(),
-       st.sampled_from(("direct", "fft")), st.integers(0, 2**16))
+@given(
+    pair(max_ndim=2),
+    st.sampled_from(("full", "same")),
+    st.sampled_from(BOUNDARIES),
+    st.sampled_from(("float64", "float32", "complex128")),
+    st.booleans(),
+    st.sampled_from(("direct", "fft")),
+    st.integers(0, 2**16),
+)
 def test_boundaries_match_definition(shapes, mode, boundary, dtype, corr, method, seed):
     # kernels larger than the input included: numpy.pad repeats the extension
     n, k = shapes
@@ -60,10 +72,19 @@ def test_boundaries_match_definition(shapes, mode, boundary, dtype, corr, method
 
 
 @pytest.mark.parametrize("mode", ["full", "same"])
-@pytest.mark.parametrize("ours, theirs", [("periodic", "wrap"), ("symmetric", "symm"),
-                                          ("zero", "fill"), ("wrap", "wrap"), ("symm", "symm")])
-@pytest.mark.parametrize("n, k", [((6, 7), (3, 3)), ((5, 8), (4, 2)), ((9, 9), (5, 5)),
-                                  ((4, 4), (4, 4))])
+@pytest.mark.parametrize(
+    "ours, theirs",
+    [
+        ("periodic", "wrap"),
+        ("symmetric", "symm"),
+        ("zero", "fill"),
+        ("wrap", "wrap"),
+        ("symm", "symm"),
+    ],
+)
+@pytest.mark.parametrize(
+    "n, k", [((6, 7), (3, 3)), ((5, 8), (4, 2)), ((9, 9), (5, 5)), ((4, 4), (4, 4))]
+)
 def test_2d_equals_convolve2d(mode, ours, theirs, n, k):
     rng = np.random.default_rng(1)
     x, w = rng.standard_normal(n), rng.standard_normal(k)
@@ -71,8 +92,9 @@ def test_2d_equals_convolve2d(mode, ours, theirs, n, k):
     if mode == "full" or all(q % 2 for q in k):
         # scipy's correlate2d centres 'same' differently from scipy.signal.correlate for
         # even kernels; convop.correlate follows scipy.signal.correlate
-        assert_close(convop.correlate(x, w, mode, boundary=ours),
-                     ss.correlate2d(x, w, mode, theirs))
+        assert_close(
+            convop.correlate(x, w, mode, boundary=ours), ss.correlate2d(x, w, mode, theirs)
+        )
 
 
 def test_valid_ignores_boundary():

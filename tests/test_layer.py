@@ -1,4 +1,5 @@
 """ConvLayer against torch.nn.functional.conv1d/2d/3d: forward, adjoint, weight gradient."""
+
 import subprocess
 import sys
 
@@ -14,8 +15,12 @@ import convop
 from helpers import assert_close
 from structure_checks import check_tag
 
-TORCH_MODE = {"zero": "zeros", "periodic": "circular", "reflect": "reflect",
-              "replicate": "replicate"}
+TORCH_MODE = {
+    "zero": "zeros",
+    "periodic": "circular",
+    "reflect": "reflect",
+    "replicate": "replicate",
+}
 CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 
 
@@ -32,7 +37,8 @@ def torch_layer(x, w, stride, padding, dilation, groups, boundary):
         # keep autograd: build the gather index from numpy.pad of an index grid
         idx = np.pad(np.arange(x[0].numel()).reshape(x.shape[1:]), width[1:], mode="symmetric")
         xp = x.reshape(x.shape[0], -1)[:, torch.tensor(idx.ravel())].reshape(
-            (x.shape[0],) + idx.shape)
+            (x.shape[0],) + idx.shape
+        )
     else:
         xp = F.pad(x, pads, mode=TORCH_MODE[boundary])
     return conv(xp, w, stride=stride, dilation=dilation, groups=groups)
@@ -53,8 +59,7 @@ def layers(draw, max_d=3):
     pad = tuple(draw(st.integers(0, min(3, lim))) for lim in limit)
     use_same = draw(st.booleans()) and all(s == 1 for s in stride) and boundary == "zero"
     padding = "same" if use_same else pad
-    return d, groups, cin, cout, k, stride, dil, n, boundary, padding, draw(
-        st.integers(0, 2**16))
+    return d, groups, cin, cout, k, stride, dil, n, boundary, padding, draw(st.integers(0, 2**16))
 
 
 @given(layers())
@@ -63,8 +68,15 @@ def test_matches_torch(case):
     rng = np.random.default_rng(seed)
     w = rng.standard_normal((cout, cin // groups) + k)
     x = rng.standard_normal((2, cin) + n)
-    A = convop.ConvLayer(w, (cin,) + n, stride=stride, padding=padding, dilation=dil,
-                         groups=groups, boundary=boundary)
+    A = convop.ConvLayer(
+        w,
+        (cin,) + n,
+        stride=stride,
+        padding=padding,
+        dilation=dil,
+        groups=groups,
+        boundary=boundary,
+    )
     xt = torch.tensor(x, requires_grad=True)
     wt = torch.tensor(w, requires_grad=True)
     yt = torch_layer(xt, wt, stride, padding, dil, groups, boundary)
@@ -88,8 +100,15 @@ def test_matrices(case):
     d, groups, cin, cout, k, stride, dil, n, boundary, padding, seed = case
     rng = np.random.default_rng(seed)
     w = rng.standard_normal((cout, cin // groups) + k)
-    A = convop.ConvLayer(w, (cin,) + n, stride=stride, padding=padding, dilation=dil,
-                         groups=groups, boundary=boundary)
+    A = convop.ConvLayer(
+        w,
+        (cin,) + n,
+        stride=stride,
+        padding=padding,
+        dilation=dil,
+        groups=groups,
+        boundary=boundary,
+    )
     D = A.to_dense()
     S = A.to_sparse("csc")
     assert S.format == "csc"
@@ -101,12 +120,18 @@ def test_matrices(case):
     assert check_tag(A.structure, D, A.output_shape, A.input_shape) or A.structure == "general"
 
 
-@pytest.mark.parametrize("boundary, padding, tag", [
-    ("zero", 1, "toeplitz"), ("periodic", 1, "circulant"), ("periodic", 2, "general"),
-    ("symmetric", 1, "toeplitz+hankel"), ("reflect", 1, "general")])
+@pytest.mark.parametrize(
+    "boundary, padding, tag",
+    [
+        ("zero", 1, "toeplitz"),
+        ("periodic", 1, "circulant"),
+        ("periodic", 2, "general"),
+        ("symmetric", 1, "toeplitz+hankel"),
+        ("reflect", 1, "general"),
+    ],
+)
 def test_single_channel_tags(boundary, padding, tag):
-    A = convop.ConvLayer(np.array([[[1.0, 3.0, 2.0]]]), (1, 6), padding=padding,
-                         boundary=boundary)
+    A = convop.ConvLayer(np.array([[[1.0, 3.0, 2.0]]]), (1, 6), padding=padding, boundary=boundary)
     assert A.structure == tag
     assert check_tag(tag, A.to_dense(), A.output_shape[1:], A.input_shape[1:])
     B = convop.ConvLayer(np.ones((1, 1, 3, 3)), (1, 5, 5), padding=1, boundary="circular")
@@ -135,16 +160,18 @@ def test_float32_complex_and_no_mutation():
     xc = x.copy()
     assert A(x).dtype == np.float32 and A.adjoint(A(x)).dtype == np.float32
     np.testing.assert_array_equal(x, xc)
-    wc = (rng.standard_normal((2, 2, 3)) + 1j * rng.standard_normal((2, 2, 3)))
+    wc = rng.standard_normal((2, 2, 3)) + 1j * rng.standard_normal((2, 2, 3))
     C = convop.ConvLayer(wc, (2, 9), stride=2, padding=1, boundary="periodic")
     convop.dottest(C, complex=True, rtol=1e-10)
     np.testing.assert_allclose(C.H.to_dense(), C.to_dense().conj().T, atol=1e-12)
 
 
 def test_core_does_not_import_torch():
-    code = ("import sys, numpy as np, convop; "
-            "convop.ConvLayer(np.ones((1, 1, 3)), (1, 5))(np.ones((1, 5))); "
-            "assert 'torch' not in sys.modules, 'torch imported'")
+    code = (
+        "import sys, numpy as np, convop; "
+        "convop.ConvLayer(np.ones((1, 1, 3)), (1, 5))(np.ones((1, 5))); "
+        "assert 'torch' not in sys.modules, 'torch imported'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -152,7 +179,8 @@ def test_auto_plans_each_batch_size():
     """method='auto' asks the cost model per batch size (the FFT transforms the filters
     once per call, so its share per input falls with the batch); every plan computes
     the same map as torch."""
-    from convop import _torch_use
+    from convop._core import optional as _torch_use
+
     rng = np.random.default_rng(4)
     w = rng.standard_normal((16, 16, 11, 11)).astype(np.float32)
     with _torch_use.forbidden():
@@ -161,8 +189,9 @@ def test_auto_plans_each_batch_size():
         assert plans[1] == layer.method
         for b, meth in plans.items():
             assert meth == convop.choose_method(
-                (b, 16, 34, 34) if b > 1 else (16, 34, 34), w, channels=16)
-        assert plans[1] != plans[16]          # gemm for one input, fft for sixteen
+                (b, 16, 34, 34) if b > 1 else (16, 34, 34), w, channels=16
+            )
+        assert plans[1] != plans[16]  # gemm for one input, fft for sixteen
         x = rng.standard_normal((16, 16, 24, 24)).astype(np.float32)
         got = layer(x)
     ref = F.conv2d(torch.from_numpy(x), torch.from_numpy(w), padding=5).numpy()

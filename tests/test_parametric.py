@@ -1,4 +1,5 @@
 """Tests of convop.parametric: K(θ) = mat(Qθ) models and their derivatives."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -10,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import convop
-from convop._dottest import dottest
-from convop._errors import ConvopTypeError, ConvopValueError
-from convop._taylor import taylor_test
+from convop._core.errors import ConvopTypeError, ConvopValueError
+from convop.checks._dottest import dottest
+from convop.checks._taylor import taylor_test
 from convop.parametric import (
     Antisymmetric,
     Diagonal,
@@ -24,8 +25,13 @@ from convop.parametric import (
 
 BOUNDARIES = ("zero", "periodic", "reflect", "symmetric", "replicate")
 #: scipy.ndimage mode of every canonical boundary
-NDIMAGE_MODE = {"zero": "constant", "periodic": "wrap", "reflect": "mirror",
-                "symmetric": "reflect", "replicate": "nearest"}
+NDIMAGE_MODE = {
+    "zero": "constant",
+    "periodic": "wrap",
+    "reflect": "mirror",
+    "symmetric": "reflect",
+    "replicate": "nearest",
+}
 
 
 @pytest.fixture
@@ -47,17 +53,20 @@ def dense_jacobian_theta(model: ParametricOperator, y: np.ndarray) -> np.ndarray
 
 # -- the notes' small models -------------------------------------------------------------------
 
-NOTES_Q = np.array([  # the 9×6 Q printed in the notes for the 3×3 M-matrix
-    [1, 1, 0, 0, 0, 0],
-    [0, 0, -1, 0, 0, 0],
-    [0, 0, 0, 0, -1, 0],
-    [-1, 0, 0, 0, 0, 0],
-    [0, 0, 1, 1, 0, 0],
-    [0, 0, 0, 0, 0, -1],
-    [0, -1, 0, 0, 0, 0],
-    [0, 0, 0, -1, 0, 0],
-    [0, 0, 0, 0, 1, 1],
-], dtype=float)
+NOTES_Q = np.array(
+    [  # the 9×6 Q printed in the notes for the 3×3 M-matrix
+        [1, 1, 0, 0, 0, 0],
+        [0, 0, -1, 0, 0, 0],
+        [0, 0, 0, 0, -1, 0],
+        [-1, 0, 0, 0, 0, 0],
+        [0, 0, 1, 1, 0, 0],
+        [0, 0, 0, 0, 0, -1],
+        [0, -1, 0, 0, 0, 0],
+        [0, 0, 0, -1, 0, 0],
+        [0, 0, 0, 0, 1, 1],
+    ],
+    dtype=float,
+)
 
 
 def test_mmatrix_q_equals_notes_q_entry_by_entry():
@@ -120,6 +129,7 @@ def test_diagonal(rng):
 
 
 # -- generic derivative checks on every small model ------------------------------------------------
+
 
 def _custom() -> ParametricOperator:
     Q = sp.random(3 * 5, 4, density=0.4, random_state=np.random.default_rng(3), format="csr")
@@ -195,25 +205,32 @@ def test_taylor_tests_for_every_derivative(model, rng):
         return 1 - np.tanh(z) ** 2
 
     # nonlinear in θ: tanh(K(θ) y); derivative through jvp
-    t = taylor_test(lambda t_: np.tanh(model.apply(t_, y)), th, dth,
-                    lambda d: act(model.apply(th, y)) * model.jvp(th, y, d))
+    t = taylor_test(
+        lambda t_: np.tanh(model.apply(t_, y)),
+        th,
+        dth,
+        lambda d: act(model.apply(th, y)) * model.jvp(th, y, d),
+    )
     assert t.passed, str(t)
     # nonlinear in y
-    t = taylor_test(lambda y_: np.tanh(model.apply(th, y_)), y, dy,
-                    lambda d: act(model.apply(th, y)) * model.jvp_y(th, y, d))
+    t = taylor_test(
+        lambda y_: np.tanh(model.apply(th, y_)),
+        y,
+        dy,
+        lambda d: act(model.apply(th, y)) * model.jvp_y(th, y, d),
+    )
     assert t.passed, str(t)
     # scalar loss ⟨c, tanh(K(θ) y)⟩: gradients from vjp and vjp_y
     g_th = model.vjp(th, y, act(model.apply(th, y)) * c)
     g_y = model.vjp_y(th, y, act(model.apply(th, y)) * c)
-    t = taylor_test(lambda t_: np.sum(c * np.tanh(model.apply(t_, y))), th, dth,
-                    lambda d: g_th @ d)
+    t = taylor_test(lambda t_: np.sum(c * np.tanh(model.apply(t_, y))), th, dth, lambda d: g_th @ d)
     assert t.passed, str(t)
-    t = taylor_test(lambda y_: np.sum(c * np.tanh(model.apply(th, y_))), y, dy,
-                    lambda d: np.sum(g_y * d))
+    t = taylor_test(
+        lambda y_: np.sum(c * np.tanh(model.apply(th, y_))), y, dy, lambda d: np.sum(g_y * d)
+    )
     assert t.passed, str(t)
     # the linear maps themselves: E1 at rounding level
-    assert taylor_test(lambda t_: model.apply(t_, y), th, dth,
-                       lambda d: model.jvp(th, y, d)).passed
+    assert taylor_test(lambda t_: model.apply(t_, y), th, dth, lambda d: model.jvp(th, y, d)).passed
 
 
 def test_taylor_test_catches_a_wrong_vjp(rng):
@@ -237,11 +254,21 @@ def test_dtype_preserved_float32(rng):
     np.testing.assert_array_equal(th, th_before)
 
 
-# -- stencils ---------------------------------------------------------------------------------------
+# -- stencils --------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("boundary", BOUNDARIES)
-@pytest.mark.parametrize("kshape, ishape", [((3,), (8,)), ((2,), (5,)), ((3, 3), (4, 5)),
-                                            ((2, 3), (5, 4)), ((5,), (3,)), ((3, 1, 2), (3, 2, 4))])
+@pytest.mark.parametrize(
+    "kshape, ishape",
+    [
+        ((3,), (8,)),
+        ((2,), (5,)),
+        ((3, 3), (4, 5)),
+        ((2, 3), (5, 4)),
+        ((5,), (3,)),
+        ((3, 1, 2), (3, 2, 4)),
+    ],
+)
 def test_stencil_equals_convolution(kshape, ishape, boundary, rng):
     S = Stencil(kshape, ishape, boundary=boundary)
     th = rng.standard_normal(kshape)
@@ -275,8 +302,7 @@ def test_even_stencils_follow_signal_correlate_not_correlate2d(rng):
     np.testing.assert_allclose(ours, ndi.correlate(y, th, mode="constant"), atol=1e-12)
     c2d = sig.correlate2d(y, th, mode="same")
     assert not np.allclose(ours, c2d)
-    np.testing.assert_allclose(c2d, ndi.correlate(y, th, mode="constant", origin=-1),
-                               atol=1e-12)
+    np.testing.assert_allclose(c2d, ndi.correlate(y, th, mode="constant", origin=-1), atol=1e-12)
 
 
 @pytest.mark.parametrize("boundary", BOUNDARIES)
@@ -287,22 +313,19 @@ def test_stencil_kernel_operator_path_vs_q_path(boundary, rng):
     th, dth = rng.standard_normal(p), rng.standard_normal(p)
     y = rng.standard_normal((3,) + ishape)
     w = rng.standard_normal((3,) + ishape)
-    Y = y.reshape(3, N).T      # columns = C-order flattened grids
+    Y = y.reshape(3, N).T  # columns = C-order flattened grids
     W = w.reshape(3, N).T
     # jvp: K(dθ) y
-    np.testing.assert_allclose(S.jvp(th, y, dth).reshape(3, N).T, S.matrix(dth) @ Y,
-                               atol=1e-12)
+    np.testing.assert_allclose(S.jvp(th, y, dth).reshape(3, N).T, S.matrix(dth) @ Y, atol=1e-12)
     # vjp: Qᵀ vec(W Yᵀ), summed over the batch
     np.testing.assert_allclose(S.vjp(th, y, w), S.Q.T @ vec_f(W @ Y.T), atol=1e-11)
-    np.testing.assert_allclose(S.vjp_y(th, y, w).reshape(3, N).T, S.matrix(th).T @ W,
-                               atol=1e-12)
-    np.testing.assert_allclose(S.jvp_y(th, y, w).reshape(3, N).T, S.matrix(th) @ W,
-                               atol=1e-12)
+    np.testing.assert_allclose(S.vjp_y(th, y, w).reshape(3, N).T, S.matrix(th).T @ W, atol=1e-12)
+    np.testing.assert_allclose(S.jvp_y(th, y, w).reshape(3, N).T, S.matrix(th) @ W, atol=1e-12)
     # the same numbers through the generic base-class formulas on flattened vectors
-    np.testing.assert_allclose(ParametricOperator.vjp(S, th, Y, W), S.vjp(th, y, w),
-                               atol=1e-11)
-    np.testing.assert_allclose(ParametricOperator.jvp(S, th, Y, dth),
-                               S.jvp(th, y, dth).reshape(3, N).T, atol=1e-12)
+    np.testing.assert_allclose(ParametricOperator.vjp(S, th, Y, W), S.vjp(th, y, w), atol=1e-11)
+    np.testing.assert_allclose(
+        ParametricOperator.jvp(S, th, Y, dth), S.jvp(th, y, dth).reshape(3, N).T, atol=1e-12
+    )
 
 
 @pytest.mark.parametrize("boundary", BOUNDARIES)
@@ -315,25 +338,28 @@ def test_stencil_jacobians_dottest_and_taylor(boundary, rng):
     for op in (Jt, Jy):
         assert dottest(op, rng=0) < 1e-12
         assert dottest(op, rng=1, complex=True) < 1e-12
-    np.testing.assert_allclose(Jt.to_dense(),
-                               ParametricOperator.jacobian_theta(
-                                   S, th, y.reshape(2, 20).T).to_dense()
-                               .reshape(20, 2, 9).transpose(1, 0, 2).reshape(40, 9),
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        Jt.to_dense(),
+        ParametricOperator.jacobian_theta(S, th, y.reshape(2, 20).T)
+        .to_dense()
+        .reshape(20, 2, 9)
+        .transpose(1, 0, 2)
+        .reshape(40, 9),
+        atol=1e-12,
+    )
     act = 1 - np.tanh(S.apply(th, y)) ** 2
-    t = taylor_test(lambda t_: np.tanh(S.apply(t_, y)), th, dth,
-                    lambda d: act * S.jvp(th, y, d))
+    t = taylor_test(lambda t_: np.tanh(S.apply(t_, y)), th, dth, lambda d: act * S.jvp(th, y, d))
     assert t.passed, str(t)
-    t = taylor_test(lambda y_: np.tanh(S.apply(th, y_)), y, dy,
-                    lambda d: act * S.jvp_y(th, y, d))
+    t = taylor_test(lambda y_: np.tanh(S.apply(th, y_)), y, dy, lambda d: act * S.jvp_y(th, y, d))
     assert t.passed, str(t)
     c = rng.standard_normal(y.shape)
     g = S.vjp(th, y, c * act)
     t = taylor_test(lambda t_: np.sum(c * np.tanh(S.apply(t_, y))), th, dth, lambda d: g @ d)
     assert t.passed, str(t)
     gy = S.vjp_y(th, y, c * act)
-    t = taylor_test(lambda y_: np.sum(c * np.tanh(S.apply(th, y_))), y, dy,
-                    lambda d: np.sum(gy * d))
+    t = taylor_test(
+        lambda y_: np.sum(c * np.tanh(S.apply(th, y_))), y, dy, lambda d: np.sum(gy * d)
+    )
     assert t.passed, str(t)
 
 
@@ -352,14 +378,20 @@ def test_notes_1d_toeplitz_and_circulant_matrices(rng):
 def test_notes_2d_bccb_matrix():
     """The notes' 9×9 periodic 3×3 example, grids vectorised column by column."""
     names = [  # θ_ab of the printed matrix, row by row
-        "22 12 32 21 11 31 23 13 33", "32 22 12 31 21 11 33 23 13",
-        "12 32 22 11 31 21 13 33 23", "23 13 33 22 12 32 21 11 31",
-        "33 23 13 32 22 12 31 21 11", "13 33 23 12 32 22 11 31 21",
-        "21 11 31 23 13 33 22 12 32", "31 21 11 33 23 13 32 22 12",
-        "11 31 21 13 33 23 12 32 22"]
+        "22 12 32 21 11 31 23 13 33",
+        "32 22 12 31 21 11 33 23 13",
+        "12 32 22 11 31 21 13 33 23",
+        "23 13 33 22 12 32 21 11 31",
+        "33 23 13 32 22 12 31 21 11",
+        "13 33 23 12 32 22 11 31 21",
+        "21 11 31 23 13 33 22 12 32",
+        "31 21 11 33 23 13 32 22 12",
+        "11 31 21 13 33 23 12 32 22",
+    ]
     theta = np.arange(1.0, 10.0).reshape(3, 3) * 10 + np.arange(3)[None, :] * 0.1  # distinct
-    printed = np.array([[theta[int(s[0]) - 1, int(s[1]) - 1] for s in row.split()]
-                        for row in names])
+    printed = np.array(
+        [[theta[int(s[0]) - 1, int(s[1]) - 1] for s in row.split()] for row in names]
+    )
     # z = θ * y (true convolution, periodic) with column-major vec of y and z; transposed
     # grids turn column-major into C order, and convolution with θᵀ is correlation with
     # the flipped θᵀ
@@ -385,17 +417,20 @@ def test_periodic_eigenvalues_by_fft_of_first_column(rng):
         assert abs(remaining.pop(i) - v) < 1e-10
     y = rng.standard_normal(n)
     np.testing.assert_allclose(K @ y, np.real(np.fft.ifft(lam * np.fft.fft(y))), atol=1e-12)
-    np.testing.assert_allclose(K.T @ y, np.real(np.fft.ifft(np.conj(lam) * np.fft.fft(y))),
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        K.T @ y, np.real(np.fft.ifft(np.conj(lam) * np.fft.fft(y))), atol=1e-12
+    )
     # the notes' transpose formula with F = fft and F* read as ifft: Kᵀ y = F(λ ⊙ F⁻¹ y)
     np.testing.assert_allclose(K.T @ y, np.real(np.fft.fft(lam * np.fft.ifft(y))), atol=1e-12)
 
 
-# -- multichannel --------------------------------------------------------------------------------------
+# -- multichannel ----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("boundary", BOUNDARIES)
-@pytest.mark.parametrize("wshape, ishape", [((2, 3, 3), (3, 7)), ((2, 2, 3, 1), (2, 4, 5)),
-                                            ((1, 2, 5), (2, 3))])
+@pytest.mark.parametrize(
+    "wshape, ishape", [((2, 3, 3), (3, 7)), ((2, 2, 3, 1), (2, 4, 5)), ((1, 2, 5), (2, 3))]
+)
 def test_multichannel_equals_convlayer_and_blocks(wshape, ishape, boundary, rng):
     M = MultichannelStencil(wshape, ishape, boundary)
     th = rng.standard_normal(wshape)
@@ -408,13 +443,20 @@ def test_multichannel_equals_convlayer_and_blocks(wshape, ishape, boundary, rng)
     N = int(np.prod(ishape[1:]))
     for co in range(cout):
         for ci in range(cin):
-            block = K[co * N:(co + 1) * N, ci * N:(ci + 1) * N]
+            block = K[co * N : (co + 1) * N, ci * N : (ci + 1) * N]
             ref = Stencil(wshape[2:], ishape[1:], boundary).matrix(th[co, ci])
             np.testing.assert_array_equal(block, ref)
 
 
-@pytest.mark.parametrize("boundary, mode", [("zero", "constant"), ("periodic", "circular"),
-                                            ("reflect", "reflect"), ("replicate", "replicate")])
+@pytest.mark.parametrize(
+    "boundary, mode",
+    [
+        ("zero", "constant"),
+        ("periodic", "circular"),
+        ("reflect", "reflect"),
+        ("replicate", "replicate"),
+    ],
+)
 def test_multichannel_vs_torch(boundary, mode, rng):
     torch = pytest.importorskip("torch")
     wshape, ishape = (4, 3, 3, 5), (3, 6, 7)
@@ -424,8 +466,9 @@ def test_multichannel_vs_torch(boundary, mode, rng):
     pad = (2, 2, 1, 1)
     xt = torch.nn.functional.pad(xt, pad, mode=mode)
     ref = torch.nn.functional.conv2d(xt, torch.from_numpy(th)).numpy()
-    np.testing.assert_allclose(MultichannelStencil(wshape, ishape, boundary).apply(th, y), ref,
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        MultichannelStencil(wshape, ishape, boundary).apply(th, y), ref, atol=1e-12
+    )
 
 
 def test_multichannel_derivatives(rng):
@@ -435,16 +478,13 @@ def test_multichannel_derivatives(rng):
     y = rng.standard_normal((2, 3, 4, 5))
     w = rng.standard_normal((2, 2, 4, 5))
     Y, W = y.reshape(2, -1).T, w.reshape(2, -1).T
-    np.testing.assert_allclose(M.jvp(th, y, dth).reshape(2, -1).T, M.matrix(dth) @ Y,
-                               atol=1e-12)
+    np.testing.assert_allclose(M.jvp(th, y, dth).reshape(2, -1).T, M.matrix(dth) @ Y, atol=1e-12)
     np.testing.assert_allclose(M.vjp(th, y, w), M.Q.T @ vec_f(W @ Y.T), atol=1e-11)
-    np.testing.assert_allclose(M.vjp_y(th, y, w).reshape(2, -1).T, M.matrix(th).T @ W,
-                               atol=1e-12)
+    np.testing.assert_allclose(M.vjp_y(th, y, w).reshape(2, -1).T, M.matrix(th).T @ W, atol=1e-12)
     for op in (M.jacobian_theta(th, y), M.jacobian_y(th, y)):
         assert dottest(op, rng=3) < 1e-12
     act = 1 - np.tanh(M.apply(th, y)) ** 2
-    t = taylor_test(lambda t_: np.tanh(M.apply(t_, y)), th, dth,
-                    lambda d: act * M.jvp(th, y, d))
+    t = taylor_test(lambda t_: np.tanh(M.apply(t_, y)), th, dth, lambda d: act * M.jvp(th, y, d))
     assert t.passed, str(t)
     c = rng.standard_normal(w.shape)
     g = M.vjp(th, y, c * act)
@@ -453,15 +493,17 @@ def test_multichannel_derivatives(rng):
 
 
 def test_stencil_q_is_built_sparse_for_a_large_grid():
-    S = Stencil((3, 3), (128, 128), "periodic")   # N² = 2.7e8 entries if dense
-    assert S.Q.shape == (128 ** 4, 9) and S.Q.nnz == 128 * 128 * 9
+    S = Stencil((3, 3), (128, 128), "periodic")  # N² = 2.7e8 entries if dense
+    assert S.Q.shape == (128**4, 9) and S.Q.nnz == 128 * 128 * 9
     th = np.arange(9.0)
     y = np.random.default_rng(0).standard_normal((128, 128))
-    np.testing.assert_allclose(S.matrix(th, sparse=True) @ y.ravel(), S.apply(th, y).ravel(),
-                               atol=1e-10)
+    np.testing.assert_allclose(
+        S.matrix(th, sparse=True) @ y.ravel(), S.apply(th, y).ravel(), atol=1e-10
+    )
 
 
-# -- hypothesis ------------------------------------------------------------------------------------------
+# -- hypothesis ------------------------------------------------------------------------------------
+
 
 @st.composite
 def stencil_cases(draw):
@@ -469,7 +511,7 @@ def stencil_cases(draw):
     kshape = tuple(draw(st.integers(1, 4)) for _ in range(nd))
     ishape = tuple(draw(st.integers(1, 6)) for _ in range(nd))
     boundary = draw(st.sampled_from(BOUNDARIES))
-    seed = draw(st.integers(0, 2 ** 16))
+    seed = draw(st.integers(0, 2**16))
     return kshape, ishape, boundary, seed
 
 
@@ -483,12 +525,14 @@ def test_hypothesis_stencil_matrix_and_vjp(case):
     C = convop.Convolution(th, ishape, "same", boundary=boundary, correlate=True)
     np.testing.assert_allclose(S.matrix(th), C.to_dense(), atol=1e-12)
     y, w = rng.standard_normal(ishape), rng.standard_normal(ishape)
-    np.testing.assert_allclose(S.vjp(th, y, w), S.Q.T @ vec_f(np.outer(w.ravel(), y.ravel())),
-                               atol=1e-11)
+    np.testing.assert_allclose(
+        S.vjp(th, y, w), S.Q.T @ vec_f(np.outer(w.ravel(), y.ravel())), atol=1e-11
+    )
     assert dottest(S.jacobian_theta(th, y), rng=seed) < 1e-10
 
 
-# -- errors -------------------------------------------------------------------------------------------------
+# -- errors ----------------------------------------------------------------------------------------
+
 
 def test_errors_small_models():
     with pytest.raises(ConvopValueError, match=r"invalid n=1; expected an int >= 2"):
@@ -513,8 +557,11 @@ def test_errors_small_models():
 
 
 def test_errors_parametric_operator():
-    with pytest.raises(ConvopValueError, match=r"Q must have m\*n = 6 rows for shape=\(2, 3\); "
-                                               r"got Q.shape=\(5, 2\)"):
+    with pytest.raises(
+        ConvopValueError,
+        match=r"Q must have m\*n = 6 rows for shape=\(2, 3\); "
+        r"got Q.shape=\(5, 2\)",
+    ):
         ParametricOperator(sp.csr_array(np.ones((5, 2))), (2, 3))
     with pytest.raises(ConvopValueError, match=r"shape must be \(m, n\)"):
         ParametricOperator(np.ones((6, 2)), (1, 2, 3))
@@ -525,14 +572,20 @@ def test_errors_parametric_operator():
 
 
 def test_errors_stencils():
-    with pytest.raises(ConvopValueError, match=r"kernel_shape and input_shape must have the same "
-                                               r"length; got kernel_shape=\(3,\)"):
+    with pytest.raises(
+        ConvopValueError,
+        match=r"kernel_shape and input_shape must have the same "
+        r"length; got kernel_shape=\(3,\)",
+    ):
         Stencil(3, (4, 4))
     with pytest.raises(ConvopValueError, match=r"invalid boundary='mirror'"):
         Stencil(3, 4, boundary="mirror")
     S = Stencil((3, 3), (4, 5))
-    with pytest.raises(ConvopValueError, match=r"theta must have shape \(9,\) or \(3, 3\); "
-                                               r"got \(3, 2\)"):
+    with pytest.raises(
+        ConvopValueError,
+        match=r"theta must have shape \(9,\) or \(3, 3\); "
+        r"got \(3, 2\)",
+    ):
         S.apply(np.ones((3, 2)), np.ones((4, 5)))
     with pytest.raises(ConvopValueError, match=r"y must have shape \(\.\.\., 4, 5\); got \(5, 4\)"):
         S.apply(np.ones(9), np.ones((5, 4)))
@@ -542,8 +595,11 @@ def test_errors_stencils():
         S.jvp_y(np.ones(9), np.ones((4, 5)), np.ones((2, 4, 5)))
     with pytest.raises(ConvopValueError, match=r"padding='same' stencils need odd kernel sizes"):
         MultichannelStencil((2, 3, 2, 3), (3, 5, 5))
-    with pytest.raises(ConvopValueError, match=r"weight_shape\[1\] \(C_in\) must equal "
-                                               r"input_shape\[0\]"):
+    with pytest.raises(
+        ConvopValueError,
+        match=r"weight_shape\[1\] \(C_in\) must equal "
+        r"input_shape\[0\]",
+    ):
         MultichannelStencil((2, 3, 3), (2, 5))
     with pytest.raises(ConvopValueError, match=r"weight_shape must be \(C_out, C_in, \*k\)"):
         MultichannelStencil((2, 3), (3,))

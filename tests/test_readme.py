@@ -1,4 +1,5 @@
 """The README's example runs and its quick start has exactly two command lines."""
+
 import re
 from pathlib import Path
 

@@ -1,5 +1,6 @@
 """Memoised call-shape routes of convolve(): every route kind against scipy/numpy.pad
 references, memo hygiene (values, dtypes, swapped valid, invalidation, bad options)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -9,7 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import convop
-from convop import _choose, _routes, _torch_use
+from convop._core import optional as _torch_use
+from convop._planning import choose as _choose
+from convop._planning import routes as _routes
 
 from helpers import BOUNDARIES, assert_close, random_array, reference_convolve
 
@@ -27,18 +30,17 @@ KINDS = [
 
 @pytest.mark.parametrize("shape, kshape, boundary, method, dtype, kind", KINDS)
 @pytest.mark.parametrize("mode", ["full", "same"])
-def test_each_route_kind_matches_reference(shape, kshape, boundary, method, dtype, kind,
-                                           mode):
+def test_each_route_kind_matches_reference(shape, kshape, boundary, method, dtype, kind, mode):
     rng = np.random.default_rng(5)
     x, h = random_array(rng, shape, dtype), random_array(rng, kshape, dtype)
-    if mode == "same" or kind not in ("fixup", "copy"):   # 'full' may route elsewhere
+    if mode == "same" or kind not in ("fixup", "copy"):  # 'full' may route elsewhere
         assert _routes.kind(x, h, mode, boundary, method) == kind
     x0, h0 = x.copy(), h.copy()
     got = convop.convolve(x, h, mode, boundary=boundary, method=method)
     assert got.dtype == np.dtype(dtype)
     ref = reference_convolve(x.astype(np.float64), h.astype(np.float64), mode, boundary)
     assert_close(got, ref, dtype)
-    np.testing.assert_array_equal(x, x0)        # inputs never modified
+    np.testing.assert_array_equal(x, x0)  # inputs never modified
     np.testing.assert_array_equal(h, h0)
 
 
@@ -47,18 +49,25 @@ def test_torch_route_for_small_2d_kernels():
     rng = np.random.default_rng(6)
     x, h = rng.standard_normal((64, 64)), rng.standard_normal((3, 3))
     assert _routes.kind(x, h, "same", "reflect", "direct") == "torch"
-    assert _routes.kind(x, h) == "torch"          # auto picks it for 64², 3×3
+    assert _routes.kind(x, h) == "torch"  # auto picks it for 64², 3×3
     for boundary in ("zero", "periodic", "reflect", "replicate"):
-        assert_close(convop.convolve(x, h, "same", boundary=boundary),
-                     reference_convolve(x, h, "same", boundary))
+        assert_close(
+            convop.convolve(x, h, "same", boundary=boundary),
+            reference_convolve(x, h, "same", boundary),
+        )
     with _torch_use.forbidden():
         assert _routes.kind(x, h) != "torch"
 
 
 @settings(max_examples=40, deadline=None)
-@given(n=st.integers(1, 60), k=st.integers(1, 12), mode=st.sampled_from(("full", "same", "valid")),
-       boundary=st.sampled_from(BOUNDARIES), dtype=st.sampled_from(("float64", "float32")),
-       seed=st.integers(0, 2**16))
+@given(
+    n=st.integers(1, 60),
+    k=st.integers(1, 12),
+    mode=st.sampled_from(("full", "same", "valid")),
+    boundary=st.sampled_from(BOUNDARIES),
+    dtype=st.sampled_from(("float64", "float32")),
+    seed=st.integers(0, 2**16),
+)
 def test_repeated_calls_see_new_values(n, k, mode, boundary, dtype, seed):
     """A route is per call shape, never per data: the second call with other values of
     the same shapes gets their result."""
@@ -75,7 +84,7 @@ def test_valid_with_the_larger_kernel_swaps():
     x, h = np.arange(5.0), np.arange(12.0)
     assert_close(convop.convolve(x, h, "valid"), ss.convolve(x, h, "valid"))
     assert _routes.kind(x, h, "valid") != ""
-    a, b = np.ones((4, 9)), np.ones((6, 3))          # neither is larger: an error
+    a, b = np.ones((4, 9)), np.ones((6, 3))  # neither is larger: an error
     assert _routes.route(a, b, "valid", "zero", "auto") is None
     with pytest.raises(ValueError, match="valid"):
         convop.convolve(a, b, "valid")
@@ -86,7 +95,7 @@ def test_bad_options_still_named_in_errors():
     with pytest.raises(ValueError, match="mode"):
         convop.convolve(x, x, "middle")
     with pytest.raises(ValueError, match="boundary"):
-        convop.convolve(x, x, boundary=["zero"])            # unhashable
+        convop.convolve(x, x, boundary=["zero"])  # unhashable
     with pytest.raises(ValueError, match="method"):
         convop.convolve(x, x, method="magic")
     assert _routes.route(x, x, ["full"], "zero", "auto") is None
@@ -97,7 +106,7 @@ def test_routes_follow_new_cost_constants():
     assert _routes.kind(x, h, "same", "zero", "direct") == "numpy"
     expensive_gemm = {key: dict(c) for key, c in _choose.DEFAULTS.items()}
     for c in expensive_gemm.values():
-        c["bt1d"] = (1.0, c["bt1d"][1])              # a second per call: never gemm
+        c["bt1d"] = (1.0, c["bt1d"][1])  # a second per call: never gemm
     try:
         _choose.set_constants(expensive_gemm)
         assert _routes.kind(x, h, "same") != "gemm"

@@ -3,6 +3,7 @@
 References: numpy.linalg.eigvals / svd on ``op.to_dense()``; eigen-relation with DFT
 vectors; brackets must contain the exact norm.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -12,11 +13,10 @@ from hypothesis import strategies as st
 
 import convop
 from convop import spectral
-from convop._errors import ConvopTypeError, ConvopValueError
-from convop._spectral_core import spec_of
+from convop._core.errors import ConvopTypeError, ConvopValueError
+from convop.spectral._symbol import spec_of
 
-SETTINGS = settings(max_examples=40, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def dense_sv(op):
@@ -45,10 +45,17 @@ def periodic_layers(draw):
         left = draw(st.integers(0, tot))
         stride.append(s), dil.append(dl), ks.append(k), n.append(s * m)
         pad.append((left, tot - left))
-    seed = draw(st.integers(0, 2 ** 16))
+    seed = draw(st.integers(0, 2**16))
     w = rng(seed).standard_normal((g * cog, cig) + tuple(ks))
-    return convop.ConvLayer(w, (g * cig,) + tuple(n), stride=tuple(stride), padding=pad,
-                            dilation=tuple(dil), groups=g, boundary="periodic")
+    return convop.ConvLayer(
+        w,
+        (g * cig,) + tuple(n),
+        stride=tuple(stride),
+        padding=pad,
+        dilation=tuple(dil),
+        groups=g,
+        boundary="periodic",
+    )
 
 
 @st.composite
@@ -56,8 +63,7 @@ def any_layers(draw):
     d = draw(st.integers(1, 2))
     g = draw(st.sampled_from([1, 2]))
     cig, cog = draw(st.integers(1, 2)), draw(st.integers(1, 2))
-    boundary = draw(st.sampled_from(["zero", "periodic", "reflect", "symmetric",
-                                     "replicate"]))
+    boundary = draw(st.sampled_from(["zero", "periodic", "reflect", "symmetric", "replicate"]))
     n = tuple(draw(st.integers(3, 6)) for _ in range(d))
     ks = tuple(draw(st.integers(1, 3)) for _ in range(d))
     pad = tuple((draw(st.integers(0, k - 1)), draw(st.integers(0, k - 1))) for k in ks)
@@ -65,15 +71,19 @@ def any_layers(draw):
     dil = tuple(draw(st.integers(1, 2)) if boundary == "zero" else 1 for _ in range(d))
     if any(nn + l + r - dl * (k - 1) < 1 for nn, (l, r), dl, k in zip(n, pad, dil, ks)):
         dil = (1,) * d
-    seed = draw(st.integers(0, 2 ** 16))
+    seed = draw(st.integers(0, 2**16))
     w = rng(seed).standard_normal((g * cog, cig) + ks)
-    return convop.ConvLayer(w, (g * cig,) + n, stride=stride, padding=pad, dilation=dil,
-                            groups=g, boundary=boundary)
+    return convop.ConvLayer(
+        w, (g * cig,) + n, stride=stride, padding=pad, dilation=dil, groups=g, boundary=boundary
+    )
 
 
 @st.composite
-def convolutions(draw, boundaries=("zero", "periodic", "reflect", "symmetric", "replicate"),
-                 modes=("full", "same", "valid")):
+def convolutions(
+    draw,
+    boundaries=("zero", "periodic", "reflect", "symmetric", "replicate"),
+    modes=("full", "same", "valid"),
+):
     d = draw(st.integers(1, 3))
     n = tuple(draw(st.integers(2, 5 if d < 3 else 3)) for _ in range(d))
     ks = tuple(draw(st.integers(1, 4 if d < 3 else 2)) for _ in range(d))
@@ -81,18 +91,19 @@ def convolutions(draw, boundaries=("zero", "periodic", "reflect", "symmetric", "
     if mode == "valid":
         ks = tuple(min(k, m) for k, m in zip(ks, n))
     cplx = draw(st.booleans())
-    seed = draw(st.integers(0, 2 ** 16))
+    seed = draw(st.integers(0, 2**16))
     r = rng(seed)
     k = r.standard_normal(ks) + (1j * r.standard_normal(ks) if cplx else 0)
-    return convop.Convolution(k, n, mode, boundary=draw(st.sampled_from(boundaries)),
-                              correlate=draw(st.booleans()))
+    return convop.Convolution(
+        k, n, mode, boundary=draw(st.sampled_from(boundaries)), correlate=draw(st.booleans())
+    )
 
 
 # -- svdvals --------------------------------------------------------------------------------
 @SETTINGS
 @given(periodic_layers())
 def test_svdvals_sedghi_matches_dense(op):
-    assert spec_of(op).periodic_offsets() is not None       # the fast path is exercised
+    assert spec_of(op).periodic_offsets() is not None  # the fast path is exercised
     s = spectral.svdvals(op)
     ref = dense_sv(op)
     assert s.shape == ref.shape
@@ -111,8 +122,7 @@ def test_svdvals_any_layer_matches_dense(op):
 @given(convolutions())
 def test_svdvals_convolution_matches_dense(op):
     ref = dense_sv(op)
-    np.testing.assert_allclose(spectral.svdvals(op), ref, rtol=1e-10,
-                               atol=1e-10 * max(ref[0], 1))
+    np.testing.assert_allclose(spectral.svdvals(op), ref, rtol=1e-10, atol=1e-10 * max(ref[0], 1))
 
 
 def test_svdvals_strided_pads_with_zeros_and_topk():
@@ -167,7 +177,9 @@ def check_eigen(op, lam, grid):
     for omega in np.ndindex(*grid):
         e = dft_vector(grid, omega)
         y = op.apply(e.reshape(op.input_shape))
-        np.testing.assert_allclose(y.reshape(grid), lam[omega] * e, atol=1e-10 * (1 + abs(lam).max()))
+        np.testing.assert_allclose(
+            y.reshape(grid), lam[omega] * e, atol=1e-10 * (1 + abs(lam).max())
+        )
 
 
 @SETTINGS
@@ -178,15 +190,26 @@ def test_eigvals_convolution_eigen_relation(op):
     check_eigen(op, lam, op.input_shape)
 
 
-@pytest.mark.parametrize("ks,n,dil,pad", [((3,), (7,), 1, 1), ((4,), (6,), 2, (5, 1)),
-                                          ((2, 3), (4, 5), 1, ((0, 1), (2, 0))),
-                                          ((5,), (3,), 1, 2)])
+@pytest.mark.parametrize(
+    "ks,n,dil,pad",
+    [
+        ((3,), (7,), 1, 1),
+        ((4,), (6,), 2, (5, 1)),
+        ((2, 3), (4, 5), 1, ((0, 1), (2, 0))),
+        ((5,), (3,), 1, 2),
+    ],
+)
 def test_eigvals_single_channel_layer(ks, n, dil, pad):
     w = rng(3).standard_normal((1, 1) + ks)
-    op = convop.ConvLayer(w, (1,) + n, padding=pad if isinstance(pad, tuple) and
-                          isinstance(pad[0], tuple) else
-                          ((pad,) * len(n) if isinstance(pad, int) else (pad,)),
-                          dilation=dil, boundary="periodic")
+    op = convop.ConvLayer(
+        w,
+        (1,) + n,
+        padding=pad
+        if isinstance(pad, tuple) and isinstance(pad[0], tuple)
+        else ((pad,) * len(n) if isinstance(pad, int) else (pad,)),
+        dilation=dil,
+        boundary="periodic",
+    )
     lam = spectral.eigvals(op)
     assert lam.shape == n
     check_eigen(op, lam, n)
@@ -197,14 +220,21 @@ def test_eigvals_known_values():
     np.testing.assert_allclose(spectral.eigvals(op), [4, 2, 0, 2], atol=1e-12)
 
 
-@pytest.mark.parametrize("op,why", [
-    (convop.Convolution(np.ones(3), (5,), "same"), "structure='toeplitz'"),
-    (convop.Convolution(np.ones(3), (5,), "full", boundary="periodic"), "structure='general'"),
-    (convop.ConvLayer(np.ones((2, 1, 3)), (1, 6), padding=1, boundary="periodic"),
-     "1 input and 2 output channels"),
-    (convop.ConvLayer(np.ones((1, 1, 3)), (1, 6), padding=1, stride=2, boundary="periodic"),
-     r"stride \(2,\)"),
-])
+@pytest.mark.parametrize(
+    "op,why",
+    [
+        (convop.Convolution(np.ones(3), (5,), "same"), "structure='toeplitz'"),
+        (convop.Convolution(np.ones(3), (5,), "full", boundary="periodic"), "structure='general'"),
+        (
+            convop.ConvLayer(np.ones((2, 1, 3)), (1, 6), padding=1, boundary="periodic"),
+            "1 input and 2 output channels",
+        ),
+        (
+            convop.ConvLayer(np.ones((1, 1, 3)), (1, 6), padding=1, stride=2, boundary="periodic"),
+            r"stride \(2,\)",
+        ),
+    ],
+)
 def test_eigvals_rejects_non_circulant(op, why):
     with pytest.raises(ConvopValueError, match=rf"eigvals needs a circulant.*{why}.*svdvals"):
         spectral.eigvals(op)
@@ -217,8 +247,10 @@ def test_eigvals_method_on_operator():
 
 # -- opnorm ---------------------------------------------------------------------------------
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.one_of(periodic_layers(), any_layers(), convolutions()),
-       st.sampled_from(["gram", "power", "auto"]))
+@given(
+    st.one_of(periodic_layers(), any_layers(), convolutions()),
+    st.sampled_from(["gram", "power", "auto"]),
+)
 def test_opnorm_bracket_contains_exact(op, method):
     exact = dense_sv(op)[0]
     lo, up = spectral.opnorm(op, method=method, rng=0)
@@ -251,8 +283,14 @@ def test_opnorm_gram_periodic_tightness(tol):
 
 def test_opnorm_gram_strided_grouped_3d():
     w = rng(6).standard_normal((4, 1, 3, 2, 3))
-    op = convop.ConvLayer(w, (2, 4, 6, 4), stride=(2, 1, 2), padding=((1, 1), (0, 1), (1, 1)),
-                          groups=2, boundary="periodic")
+    op = convop.ConvLayer(
+        w,
+        (2, 4, 6, 4),
+        stride=(2, 1, 2),
+        padding=((1, 1), (0, 1), (1, 1)),
+        groups=2,
+        boundary="periodic",
+    )
     exact = dense_sv(op)[0]
     lo, up = spectral.opnorm(op, method="gram", tol=1e-9)
     assert lo <= exact <= up and up - lo <= 1e-9 * up
@@ -261,26 +299,31 @@ def test_opnorm_gram_strided_grouped_3d():
 def test_opnorm_zero_padding_embedding_is_tight_on_larger_grids():
     w = rng(7).standard_normal((4, 3, 3, 3))
     op = convop.ConvLayer(w, (3, 24, 24), padding=1)
-    exact = spectral.svdvals(op, k=1)[0]                       # dense: 2304 × 1728
+    exact = spectral.svdvals(op, k=1)[0]  # dense: 2304 × 1728
     (lo, up), info = spectral.opnorm(op, method="gram", return_info=True)
     assert lo <= exact <= up
-    assert (exact - lo) <= 1e-5 * exact                         # Lanczos lower bound
-    assert (up - exact) <= 0.05 * exact                         # circular/zero gap
+    assert (exact - lo) <= 1e-5 * exact  # Lanczos lower bound
+    assert (up - exact) <= 0.05 * exact  # circular/zero gap
     assert info["grid"] == (26, 26) and info["extension_norm"] == 1.0
 
 
 def test_opnorm_power_reproducible():
     op = convop.ConvLayer(rng(8).standard_normal((3, 2, 3)), (2, 10), padding=1)
-    assert spectral.opnorm(op, method="power", rng=3) == spectral.opnorm(op, method="power",
-                                                                          rng=3)
+    assert spectral.opnorm(op, method="power", rng=3) == spectral.opnorm(op, method="power", rng=3)
 
 
-@pytest.mark.parametrize("kw,match", [
-    ({"method": "svd"}, r"invalid method='svd'; expected one of 'auto', 'power', 'gram', 'exact'"),
-    ({"tol": 0.0}, r"invalid tol=0.0; expected a positive float"),
-    ({"tol": "1e-3"}, r"invalid tol='1e-3'"),
-    ({"max_iter": 0}, r"invalid max_iter=0; expected a positive int"),
-])
+@pytest.mark.parametrize(
+    "kw,match",
+    [
+        (
+            {"method": "svd"},
+            r"invalid method='svd'; expected one of 'auto', 'power', 'gram', 'exact'",
+        ),
+        ({"tol": 0.0}, r"invalid tol=0.0; expected a positive float"),
+        ({"tol": "1e-3"}, r"invalid tol='1e-3'"),
+        ({"max_iter": 0}, r"invalid max_iter=0; expected a positive int"),
+    ],
+)
 def test_opnorm_bad_arguments(kw, match):
     op = convop.Convolution(np.ones(2), (4,), "same", boundary="periodic")
     with pytest.raises(ConvopValueError, match=match):
@@ -294,7 +337,9 @@ def test_opnorm_bad_rng():
 
 
 # -- clipping -------------------------------------------------------------------------------
-@pytest.mark.parametrize("shape,ks", [((3, 8, 8), (3, 3)), ((2, 10), (3,)), ((2, 4, 4, 4), (2, 3, 3))])
+@pytest.mark.parametrize(
+    "shape,ks", [((3, 8, 8), (3, 3)), ((2, 10), (3,)), ((2, 4, 4, 4), (2, 3, 3))]
+)
 def test_clip_reduces_norm_and_reports_exact_norm(shape, ks):
     w = rng(9).standard_normal((3, shape[0]) + ks)
     op = convop.ConvLayer(w, shape, padding="same", boundary="periodic")
@@ -302,8 +347,9 @@ def test_clip_reduces_norm_and_reports_exact_norm(shape, ks):
     target = 0.5 * before
     w2, achieved = spectral.clip_singular_values(w, shape, target)
     assert w2.shape == w.shape and w2.dtype == w.dtype
-    after = spectral.svdvals(convop.ConvLayer(w2, shape, padding="same", boundary="periodic"),
-                             k=1)[0]
+    after = spectral.svdvals(convop.ConvLayer(w2, shape, padding="same", boundary="periodic"), k=1)[
+        0
+    ]
     assert achieved == pytest.approx(after, rel=1e-12)
     assert after < before
 
@@ -337,7 +383,9 @@ def test_opnorm_zero_operator(boundary):
 
 
 def test_clip_rejects_kernel_larger_than_grid():
-    with pytest.raises(ConvopValueError, match=r"kernel no larger than the grid; got kernel \(7,\)"):
+    with pytest.raises(
+        ConvopValueError, match=r"kernel no larger than the grid; got kernel \(7,\)"
+    ):
         spectral.clip_singular_values(np.ones((1, 1, 7)), (1, 5), 1.0)
 
 
@@ -353,7 +401,8 @@ def test_float32_layer_bracket_and_eigvals_dtype():
 @given(st.integers(0, 2**16), st.sampled_from([1e-3, 1e-6, 1e-9]), st.booleans())
 @settings(max_examples=25)
 def test_auto_cholesky_certificate_brackets_exact_norm(seed, tol, few_candidates):
-    import convop._spectral_cholesky as gram
+    import convop.spectral._cholesky as gram
+
     rng = np.random.default_rng(seed)
     d = int(rng.integers(1, 3))
     g = int(rng.integers(1, 3))

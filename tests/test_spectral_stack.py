@@ -4,6 +4,7 @@ Gram screening and the Cholesky certificate.
 References: the blocks ``M(η)`` of ``_spectral_core.blocks`` multiplied out densely
 (``M Mᴴ`` or ``MᴴM``), and ``numpy.linalg.svd`` of ``op.to_dense()``.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -12,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import convop
-from convop import _spectral_core as core
-from convop import _spectral_gram as gram
-from convop import _spectral_stack as stack_mod
 from convop import spectral
+from convop.spectral import _gram as gram
+from convop.spectral import _stack as stack_mod
+from convop.spectral import _symbol as core
 
 
 def dense_gram(spec, offsets, grid, half):
@@ -37,12 +38,13 @@ def periodic_specs(draw):
     n = tuple(s * draw(st.integers(2, 4)) for s in stride)
     pad = tuple((k - 1) // 2 for k in ks)
     pad = tuple((p, k - 1 - p) for p, k in zip(pad, ks))
-    r = np.random.default_rng(draw(st.integers(0, 2 ** 16)))
+    r = np.random.default_rng(draw(st.integers(0, 2**16)))
     w = r.standard_normal((g * cog, cig) + ks)
     if draw(st.booleans()):
         w = w + 1j * r.standard_normal(w.shape)
-    op = convop.ConvLayer(w, (g * cig,) + n, stride=stride, padding=pad, groups=g,
-                          boundary="periodic")
+    op = convop.ConvLayer(
+        w, (g * cig,) + n, stride=stride, padding=pad, groups=g, boundary="periodic"
+    )
     return core.spec_of(op)
 
 
@@ -64,10 +66,10 @@ def test_stack_matches_dense_blocks(spec):
     a, b = stk.count // 3, stk.count - 1
     re_s, im_s = stk.parts(slice(a, b))
     np.testing.assert_allclose(re_s + 1j * im_s, ref[a:b], atol=1e-12 * scale)
-    np.testing.assert_allclose(stk.diagonals(), np.einsum("fii->fi", ref).real,
-                               atol=1e-12 * scale)
-    np.testing.assert_allclose(stk.fro_estimate(), np.linalg.norm(ref, axis=(1, 2)),
-                               rtol=1e-9, atol=1e-9 * scale)
+    np.testing.assert_allclose(stk.diagonals(), np.einsum("fii->fi", ref).real, atol=1e-12 * scale)
+    np.testing.assert_allclose(
+        stk.fro_estimate(), np.linalg.norm(ref, axis=(1, 2)), rtol=1e-9, atol=1e-9 * scale
+    )
     # float32 slices stay within the advertised error (spectral norm)
     r32, i32 = stk.parts(slice(None), np.float32)
     assert r32.dtype == np.float32
@@ -90,7 +92,7 @@ def test_stack_explicit_for_large_kernels():
 
 def screened_layer(seed, c=4, n=16, center_only=False):
     w = np.random.default_rng(seed).standard_normal((c, c, 3, 3))
-    if center_only:            # every frequency has the same block: nothing can be pruned
+    if center_only:  # every frequency has the same block: nothing can be pruned
         w[:, :, [0, 0, 0, 1, 1, 2, 2, 2], [0, 1, 2, 0, 2, 0, 1, 2]] = 0.0
     return convop.ConvLayer(w, (c, n, n), padding=1, boundary="periodic")
 

@@ -1,11 +1,12 @@
-"""Tests of convop._taylor.taylor_test."""
+"""Tests of convop.checks._taylor.taylor_test."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from convop._errors import ConvopTypeError, ConvopValueError
-from convop._taylor import TaylorRow, TaylorTable, taylor_test
+from convop._core.errors import ConvopTypeError, ConvopValueError
+from convop.checks._taylor import TaylorRow, TaylorTable, taylor_test
 
 
 @pytest.fixture
@@ -75,14 +76,14 @@ def test_without_jvp_reports_first_order_only(rng):
     assert t.passed and not t.has_jvp
     assert np.isnan(t.order1)
     assert all(np.isnan(r.e1) for r in t.rows)
-    assert [r.h for r in t.rows] == [0.5 * 0.25 ** i for i in range(6)]
+    assert [r.h for r in t.rows] == [0.5 * 0.25**i for i in range(6)]
     assert "E1" not in t.to_text().splitlines()[0]
 
 
 def test_complex_map(rng):
     x = rng.standard_normal(3) + 1j * rng.standard_normal(3)
     dx = rng.standard_normal(3) + 1j * rng.standard_normal(3)
-    t = taylor_test(lambda v: v ** 3, x, dx, lambda d: 3 * x ** 2 * d)
+    t = taylor_test(lambda v: v**3, x, dx, lambda d: 3 * x**2 * d)
     assert t.passed
 
 
@@ -102,12 +103,15 @@ def test_table_is_frozen_dataclass(rng):
     assert len(str(t).splitlines()) >= 5
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"steps": 1}, r"invalid steps=1; expected an int >= 2"),
-    ({"steps": 2.5}, r"invalid steps=2.5"),
-    ({"h0": 0.0}, r"invalid h0=0.0; expected a positive"),
-    ({"factor": 1.5}, r"invalid factor=1.5; expected a float in \(0, 1\)"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"steps": 1}, r"invalid steps=1; expected an int >= 2"),
+        ({"steps": 2.5}, r"invalid steps=2.5"),
+        ({"h0": 0.0}, r"invalid h0=0.0; expected a positive"),
+        ({"factor": 1.5}, r"invalid factor=1.5; expected a float in \(0, 1\)"),
+    ],
+)
 def test_bad_options(kwargs, match):
     with pytest.raises(ConvopValueError, match=match):
         taylor_test(np.sin, np.ones(2), np.ones(2), **kwargs)

@@ -2,11 +2,12 @@ import builtins
 
 import numpy as np
 
-from convop import _threads
+from convop._core import threads as _threads
 
 
 def test_guard_limits_numpys_blas_to_one_thread():
     import pytest
+
     api = _threads.numpy_blas_api()
     if api is None:
         pytest.skip("numpy is not linked to a bundled OpenBLAS here")
@@ -18,6 +19,7 @@ def test_guard_limits_numpys_blas_to_one_thread():
 
 def test_guard_falls_back_to_threadpoolctl(monkeypatch):
     import pytest
+
     tpc = pytest.importorskip("threadpoolctl")
     monkeypatch.setattr(_threads, "numpy_blas_api", lambda: None)
     np.linalg.cholesky(np.eye(2))  # BLAS loaded
@@ -71,6 +73,7 @@ def _blas_threads():
 
 def test_numpy_blas_single_nests_and_restores():
     import pytest
+
     if _threads.numpy_blas_api() is None:
         pytest.skip("numpy is not linked to a bundled OpenBLAS here")
     before = _blas_threads()
@@ -78,7 +81,7 @@ def test_numpy_blas_single_nests_and_restores():
         assert _blas_threads() == 1
         with _threads.numpy_blas_single():
             assert _blas_threads() == 1
-        assert _blas_threads() == 1          # the outer block still holds it
+        assert _blas_threads() == 1  # the outer block still holds it
     assert _blas_threads() == before
 
 
@@ -86,6 +89,7 @@ def test_numpy_blas_single_is_safe_across_threads():
     """Overlapping blocks on several threads leave the first count behind (a naive
     save/restore per block would restore 1 when blocks interleave)."""
     import threading
+
     before = _blas_threads()
     gate = threading.Barrier(4)
 
@@ -94,6 +98,7 @@ def test_numpy_blas_single_is_safe_across_threads():
         for _ in range(200):
             with _threads.numpy_blas_single():
                 pass
+
     threads = [threading.Thread(target=work) for _ in range(4)]
     for t in threads:
         t.start()
@@ -117,20 +122,20 @@ def test_threads_slower_than_one_start_a_doubling_hold(monkeypatch):
     try:
         for _ in range(_threads.SAMPLES):
             assert _threads.unsampled("k")
-            _threads.note_time("k", 2.0, 10, single=True)   # one thread: 0.2 s per unit
+            _threads.note_time("k", 2.0, 10, single=True)  # one thread: 0.2 s per unit
         assert not _threads.unsampled("k")
-        _threads.note_time("k", 1.1, 10)                # two threads faster: fine
+        _threads.note_time("k", 1.1, 10)  # two threads faster: fine
         assert not _threads.contended("k") and not _threads.contended()
-        _threads.note_time("k", 2.5, 10)                # slower than one thread
+        _threads.note_time("k", 2.5, 10)  # slower than one thread
         assert _threads.contended("k") and _threads.contended()
         assert not _threads.contended("other")
         now[0] += _threads.HOLD_MIN + 1e-3
         assert not _threads.contended("k")
-        _threads.note_time("k", 2.5, 10)                # still slow: hold twice as long
+        _threads.note_time("k", 2.5, 10)  # still slow: hold twice as long
         now[0] += 1.5 * _threads.HOLD_MIN
         assert _threads.contended("k")
         now[0] += _threads.HOLD_MIN
-        _threads.note_time("k", 1.0, 10)                # faster again: doubling reset
+        _threads.note_time("k", 1.0, 10)  # faster again: doubling reset
         assert _threads._state["k"].hold == _threads.HOLD_MIN
     finally:
         _threads.reset_contention()
@@ -144,8 +149,8 @@ def test_a_machine_slow_on_every_core_keeps_its_threads(monkeypatch):
     try:
         _threads.note_time("k", 1.0, 1, single=True)
         _threads.note_time("k", 0.6, 1)
-        _threads.note_time("k", 2.0, 1, single=True)     # slow period, one thread
-        _threads.note_time("k", 1.2, 1)                  # two threads, same period
+        _threads.note_time("k", 2.0, 1, single=True)  # slow period, one thread
+        _threads.note_time("k", 1.2, 1)  # two threads, same period
         assert not _threads.contended("k")
     finally:
         _threads.reset_contention()
@@ -178,7 +183,8 @@ def test_hold_is_capped(monkeypatch):
 
 
 def test_fft_workers_drop_to_one_while_contended(monkeypatch):
-    from convop import _fft_backends
+    from convop._engines import fft as _fft_backends
+
     big = 4 * _fft_backends.PARALLEL_MIN
     assert _fft_backends.workers(big) == _fft_backends.WORKERS
     assert _fft_backends.workers(16) == 1

@@ -1,4 +1,5 @@
 """convop.torch.conv: forward vs torch.nn.functional, gradients, errors, import hygiene."""
+
 from __future__ import annotations
 
 import subprocess
@@ -27,9 +28,14 @@ def reference(x, w, b, stride, pads, dilation, groups, boundary):
     d = w.ndim - 2
     width = [(0, 0)] * (xn.ndim - d) + [tuple(p) for p in pads]
     xp = np.pad(xn, width, mode=NUMPY_MODE[boundary])
-    return NATIVE[d](torch.from_numpy(xp), w.detach().double(),
-                     None if b is None else b.detach().double(),
-                     stride=stride, dilation=dilation, groups=groups)
+    return NATIVE[d](
+        torch.from_numpy(xp),
+        w.detach().double(),
+        None if b is None else b.detach().double(),
+        stride=stride,
+        dilation=dilation,
+        groups=groups,
+    )
 
 
 @st.composite
@@ -52,11 +58,22 @@ def conv_case(draw):
             pads = [(p, p) for p in padding]
     size = tuple(draw(st.integers(1, 7 if d < 3 else 5)) for _ in range(d))
     boundary = draw(st.sampled_from(BOUNDARIES))
-    return {"d": d, "groups": groups, "cig": cig, "cog": cog, "kernel": kernel,
-            "dilation": dilation, "stride": stride, "padding": padding, "pads": pads,
-            "size": size, "boundary": boundary, "batched": draw(st.booleans()),
-            "bias": draw(st.booleans()),
-            "method": draw(st.sampled_from(["native", "fft", "auto"]))}
+    return {
+        "d": d,
+        "groups": groups,
+        "cig": cig,
+        "cog": cog,
+        "kernel": kernel,
+        "dilation": dilation,
+        "stride": stride,
+        "padding": padding,
+        "pads": pads,
+        "size": size,
+        "boundary": boundary,
+        "batched": draw(st.booleans()),
+        "bias": draw(st.booleans()),
+        "method": draw(st.sampled_from(["native", "fft", "auto"])),
+    }
 
 
 @given(conv_case(), st.integers(0, 2**31 - 1))
@@ -69,12 +86,19 @@ def test_forward_matches_torch(case, seed):
     x = torch.randn(shape, generator=gen)
     w = torch.randn((g * case["cog"], case["cig"]) + case["kernel"], generator=gen)
     b = torch.randn(g * case["cog"], generator=gen) if case["bias"] else None
-    y = ct.conv(x, w, b, stride=case["stride"], padding=case["padding"],
-                dilation=case["dilation"], groups=g, boundary=case["boundary"],
-                method=case["method"])
+    y = ct.conv(
+        x,
+        w,
+        b,
+        stride=case["stride"],
+        padding=case["padding"],
+        dilation=case["dilation"],
+        groups=g,
+        boundary=case["boundary"],
+        method=case["method"],
+    )
     xb = x if case["batched"] else x.unsqueeze(0)
-    ref = reference(xb, w, b, case["stride"], case["pads"], case["dilation"], g,
-                    case["boundary"])
+    ref = reference(xb, w, b, case["stride"], case["pads"], case["dilation"], g, case["boundary"])
     if not case["batched"]:
         ref = ref.squeeze(0)
     assert y.dtype == torch.float32
@@ -102,8 +126,17 @@ def test_gradcheck_every_boundary(boundary, method):
     b = torch.randn(4, dtype=torch.float64, generator=gen, requires_grad=True)
 
     def f(x, w, b):
-        return ct.conv(x, w, b, stride=(2, 1), padding=((2, 1), (1, 2)), dilation=(1, 2),
-                       groups=2, boundary=boundary, method=method)
+        return ct.conv(
+            x,
+            w,
+            b,
+            stride=(2, 1),
+            padding=((2, 1), (1, 2)),
+            dilation=(1, 2),
+            groups=2,
+            boundary=boundary,
+            method=method,
+        )
 
     # fast mode: random projections u^T J v, analytic vs finite differences
     assert torch.autograd.gradcheck(f, (x, w, b), fast_mode=True)
@@ -115,8 +148,18 @@ def test_gradcheck_fft_full_jacobian(boundary):
     x = torch.randn(1, 2, 5, 4, dtype=torch.float64, generator=gen, requires_grad=True)
     w = torch.randn(2, 1, 3, 2, dtype=torch.float64, generator=gen, requires_grad=True)
     assert torch.autograd.gradcheck(
-        lambda x, w: ct.conv(x, w, stride=(2, 1), padding=((2, 1), (1, 0)), dilation=(1, 2),
-                             groups=2, boundary=boundary, method="fft"), (x, w))
+        lambda x, w: ct.conv(
+            x,
+            w,
+            stride=(2, 1),
+            padding=((2, 1), (1, 0)),
+            dilation=(1, 2),
+            groups=2,
+            boundary=boundary,
+            method="fft",
+        ),
+        (x, w),
+    )
 
 
 @pytest.mark.parametrize("d", [1, 3])
@@ -126,7 +169,9 @@ def test_gradcheck_fft_1d_3d(d):
     w = torch.randn((2, 2) + (2,) * d, dtype=torch.float64, generator=gen, requires_grad=True)
     assert torch.autograd.gradcheck(
         lambda x, w: ct.conv(x, w, stride=2, padding=1, boundary="reflect", method="fft"),
-        (x, w), fast_mode=True)
+        (x, w),
+        fast_mode=True,
+    )
 
 
 def test_gradgradcheck_fft():
@@ -135,8 +180,19 @@ def test_gradgradcheck_fft():
     x = torch.randn(1, 2, 5, 4, dtype=torch.float64, generator=gen, requires_grad=True)
     w = torch.randn(2, 1, 2, 2, dtype=torch.float64, generator=gen, requires_grad=True)
     assert torch.autograd.gradgradcheck(
-        lambda x, w: ct.conv(x, w, stride=(2, 1), dilation=(1, 2), padding=1, groups=2,
-                             boundary="symmetric", method="fft"), (x, w), fast_mode=True)
+        lambda x, w: ct.conv(
+            x,
+            w,
+            stride=(2, 1),
+            dilation=(1, 2),
+            padding=1,
+            groups=2,
+            boundary="symmetric",
+            method="fft",
+        ),
+        (x, w),
+        fast_mode=True,
+    )
 
 
 def test_fft_gradients_match_native_float32():
@@ -196,6 +252,7 @@ def test_dtype_device_preserved_and_half_upcast():
 
 def test_auto_choices_on_benchmark_shapes():
     from convop.torch import _cost
+
     kw = {"dtype": torch.float32, "device": "cpu", "backward": True}
     assert _cost.choose(16, 32, 32, 1, (66, 66), (3, 3), (1, 1), (1, 1), **kw) == "native"
     assert _cost.choose(16, 32, 32, 1, (78, 78), (15, 15), (1, 1), (1, 1), **kw) == "fft"
@@ -207,6 +264,7 @@ def test_auto_choices_on_benchmark_shapes():
 
 def test_own_cost_model_when_package_model_is_off_or_missing(monkeypatch):
     from convop.torch import _cost
+
     monkeypatch.setattr(_cost, "USE_PACKAGE_MODEL", False)
     _cost.choose.cache_clear()
     kw = {"dtype": torch.float32, "device": "cpu", "backward": True}
@@ -234,18 +292,21 @@ def test_good_size():
 X, W = torch.randn(1, 2, 8, 8), torch.randn(3, 2, 3, 3)
 
 
-@pytest.mark.parametrize("kwargs, exc, match", [
-    ({"method": "winograd"}, convop.ConvopValueError, r"invalid method='winograd'.*'fft'"),
-    ({"boundary": "mirror"}, convop.ConvopValueError, r"invalid boundary='mirror'"),
-    ({"groups": 0}, convop.ConvopValueError, r"invalid groups=0"),
-    ({"groups": 2}, convop.ConvopValueError, r"groups=2 must divide"),
-    ({"stride": 0}, convop.ConvopValueError, r"stride"),
-    ({"stride": 2, "padding": "same"}, convop.ConvopValueError, r"'same' is only defined"),
-    ({"padding": "full"}, convop.ConvopValueError, r"invalid padding='full'"),
-    ({"padding": (1, 2, 3)}, convop.ConvopValueError, r"invalid padding"),
-    ({"padding": -1}, convop.ConvopValueError, r"invalid padding"),
-    ({"dilation": 5}, convop.ConvopValueError, r"smaller than the dilated kernel"),
-])
+@pytest.mark.parametrize(
+    "kwargs, exc, match",
+    [
+        ({"method": "winograd"}, convop.ConvopValueError, r"invalid method='winograd'.*'fft'"),
+        ({"boundary": "mirror"}, convop.ConvopValueError, r"invalid boundary='mirror'"),
+        ({"groups": 0}, convop.ConvopValueError, r"invalid groups=0"),
+        ({"groups": 2}, convop.ConvopValueError, r"groups=2 must divide"),
+        ({"stride": 0}, convop.ConvopValueError, r"stride"),
+        ({"stride": 2, "padding": "same"}, convop.ConvopValueError, r"'same' is only defined"),
+        ({"padding": "full"}, convop.ConvopValueError, r"invalid padding='full'"),
+        ({"padding": (1, 2, 3)}, convop.ConvopValueError, r"invalid padding"),
+        ({"padding": -1}, convop.ConvopValueError, r"invalid padding"),
+        ({"dilation": 5}, convop.ConvopValueError, r"smaller than the dilated kernel"),
+    ],
+)
 def test_bad_options(kwargs, exc, match):
     with pytest.raises(exc, match=match):
         ct.conv(X, W, **kwargs)
@@ -270,13 +331,17 @@ def test_bad_tensors():
 
 # -- import hygiene -------------------------------------------------------------------------
 def test_import_convop_does_not_import_torch():
-    subprocess.run([sys.executable, "-c",
-                    "import convop, sys; assert 'torch' not in sys.modules"], check=True)
+    subprocess.run(
+        [sys.executable, "-c", "import convop, sys; assert 'torch' not in sys.modules"], check=True
+    )
 
 
 def test_missing_torch_gives_install_hint():
-    code = ("import sys; sys.modules['torch'] = None\n"
-            "try:\n    import convop.torch\nexcept ImportError as e:\n    print(e)\n")
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
-                         text=True).stdout
+    code = (
+        "import sys; sys.modules['torch'] = None\n"
+        "try:\n    import convop.torch\nexcept ImportError as e:\n    print(e)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    ).stdout
     assert 'pip install "convop[torch]"' in out

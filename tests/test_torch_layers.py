@@ -1,4 +1,5 @@
 """convop.torch.Conv1d/2d/3d and accelerate: drop-in behaviour, state_dict, conversion."""
+
 from __future__ import annotations
 
 import copy
@@ -24,8 +25,9 @@ def test_matches_torch_layer(d, padding_mode, method):
     base, ours = LAYERS[d]
     torch.manual_seed(d)
     ref = base(4, 6, 3, stride=1, padding=2, dilation=2, groups=2, padding_mode=padding_mode)
-    layer = ours(4, 6, 3, stride=1, padding=2, dilation=2, groups=2,
-                 padding_mode=padding_mode, method=method)
+    layer = ours(
+        4, 6, 3, stride=1, padding=2, dilation=2, groups=2, padding_mode=padding_mode, method=method
+    )
     layer.load_state_dict(ref.state_dict())
     x = torch.randn((2, 4) + (7,) * d, requires_grad=True)
     y, y_ref = layer(x), ref(x)
@@ -102,8 +104,9 @@ def test_plan_is_cached_per_shape_and_follows_the_cost_model():
 
 
 def test_from_module_shares_parameters_dtype_device_and_mode():
-    m = nn.Conv3d(2, 4, 3, padding=1, padding_mode="replicate", bias=False,
-                  dtype=torch.float64).eval()
+    m = nn.Conv3d(
+        2, 4, 3, padding=1, padding_mode="replicate", bias=False, dtype=torch.float64
+    ).eval()
     c = ct.Conv3d.from_module(m, method="fft")
     assert c.weight is m.weight and c.bias is None
     assert c.weight.dtype == torch.float64 and c.weight.device == m.weight.device
@@ -117,9 +120,12 @@ def test_from_module_shares_parameters_dtype_device_and_mode():
 def test_accelerate_swaps_every_conv_in_place():
     torch.manual_seed(0)
     net = nn.Sequential(
-        nn.Conv2d(1, 4, 7, padding=3), nn.ReLU(),
+        nn.Conv2d(1, 4, 7, padding=3),
+        nn.ReLU(),
         nn.Sequential(nn.Conv2d(4, 4, 3, padding=1, padding_mode="circular"), nn.Tanh()),
-        nn.Flatten(), nn.Linear(4 * 8 * 8, 3))
+        nn.Flatten(),
+        nn.Linear(4 * 8 * 8, 3),
+    )
     x = torch.randn(2, 1, 8, 8)
     ref = net(x).detach()
     params = list(net.parameters())
@@ -128,11 +134,11 @@ def test_accelerate_swaps_every_conv_in_place():
     assert out is net
     assert isinstance(net[0], ct.Conv2d) and isinstance(net[2][0], ct.Conv2d)
     assert net[2][0].boundary == "periodic"
-    assert list(net.parameters()) == params          # same Parameter objects
+    assert list(net.parameters()) == params  # same Parameter objects
     assert_close(net(x).detach().numpy(), ref.numpy(), np.float32)
     before = net[0].weight.detach().clone()
     net(x).sum().backward()
-    opt.step()                                          # the old optimizer still works
+    opt.step()  # the old optimizer still works
     assert not torch.equal(net[0].weight.detach(), before)
     bare = ct.accelerate(nn.Conv1d(1, 1, 3))
     assert isinstance(bare, ct.Conv1d)
@@ -150,8 +156,9 @@ def test_subclasses_and_lazy_convs_are_left_alone():
 
 
 def test_layer_gradcheck_float64():
-    layer = ct.Conv1d(2, 2, 4, stride=2, padding=3, padding_mode="reflect",
-                      dtype=torch.float64, method="fft")
+    layer = ct.Conv1d(
+        2, 2, 4, stride=2, padding=3, padding_mode="reflect", dtype=torch.float64, method="fft"
+    )
     x = torch.randn(1, 2, 9, dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(layer, (x,), fast_mode=True)
 

@@ -11,21 +11,36 @@ Examples
 >>> A.structure
 'circulant'
 """
-from . import checks, parametric, spectral
-from ._choose import choose_method
-from ._dottest import dottest
-from ._errors import ConvopError, ConvopTypeError, ConvopValueError
-from ._operator import Operator
-from ._taylor import taylor_test
-from ._version import __version__
-from .convolution import Convolution
-from .functional import convolve, correlate
-from .layer import ConvLayer
-from .spectral import clip_singular_values, opnorm, svdvals
+
+from convop import checks, parametric, spectral
+from convop._core.errors import ConvopError, ConvopTypeError, ConvopValueError
+from convop._core.operator import Operator
+from convop._operators.convolution import Convolution
+from convop._operators.functional import convolve, correlate
+from convop._operators.layer import ConvLayer
+from convop._planning.choose import choose_method
+from convop._version import __version__
+from convop.checks._dottest import dottest
+from convop.checks._taylor import taylor_test
+from convop.spectral import clip_singular_values, opnorm, svdvals
 
 __all__ = [
-    "__version__", "convolve", "correlate", "choose_method", "Convolution", "ConvLayer",
-    "Operator", "dottest", "taylor_test", "svdvals", "opnorm", "clip_singular_values",
-    "checks", "parametric", "spectral",
-    "ConvopError", "ConvopValueError", "ConvopTypeError",
+    "__version__",
+    "convolve",
+    "correlate",
+    "choose_method",
+    "Convolution",
+    "ConvLayer",
+    "Operator",
+    "dottest",
+    "taylor_test",
+    "svdvals",
+    "opnorm",
+    "clip_singular_values",
+    "checks",
+    "parametric",
+    "spectral",
+    "ConvopError",
+    "ConvopValueError",
+    "ConvopTypeError",
 ]

@@ -1,18 +1,19 @@
 """The ``convop`` command: a thin layer over library functions."""
+
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
-from ._version import __version__
+from convop._version import __version__
 
 
 def _demo() -> int:
     """A short demonstration: an operator, its matrix structure and a dot test."""
     import numpy as np
 
-    from . import Convolution, dottest
+    from convop import Convolution, dottest
 
     A = Convolution(np.array([1.0, -2.0, 1.0]), (8,), "same", boundary="periodic")
     print(A)
@@ -23,19 +24,21 @@ def _demo() -> int:
 
 def _tour(argv: list[str]) -> int:
     try:
-        from .experiments import _tour
+        from convop.experiments import _tour
     except ImportError:  # pragma: no cover - before the tour exists
         return _demo()
     return _tour.main(argv)
 
 
 def _bench(argv: list[str]) -> int:
-    from . import _bench_cli
+    from convop._tools import bench_cli as _bench_cli
+
     return _bench_cli.main(argv)
 
 
 def _calibrate(argv: list[str]) -> int:
-    from . import _calibrate
+    from convop._tools import calibrate as _calibrate
+
     return _calibrate.main(argv)
 
 
@@ -51,11 +54,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``convop`` console script."""
     args = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(
-        prog="convop", description="Convolution as an exact linear operator.",
-        epilog="Run 'convop COMMAND --help' for a command's options.")
+        prog="convop",
+        description="Convolution as an exact linear operator.",
+        epilog="Run 'convop COMMAND --help' for a command's options.",
+    )
     parser.add_argument("--version", action="version", version=f"convop {__version__}")
-    parser.add_argument("command", choices=sorted(COMMANDS), metavar="COMMAND",
-                        help="; ".join(f"{k}: {v[1]}" for k, v in COMMANDS.items()))
+    parser.add_argument(
+        "command",
+        choices=sorted(COMMANDS),
+        metavar="COMMAND",
+        help="; ".join(f"{k}: {v[1]}" for k, v in COMMANDS.items()),
+    )
     if not args:
         parser.print_help()
         return 0

@@ -1,4 +1,5 @@
 """Tests of the linear_regression tour experiment."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Tests of the lowrank_by_hand tour experiment."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -46,9 +47,12 @@ def test_separable_matches_dense(p, q):
     rng = np.random.default_rng(p * 10 + q)
     x = rng.standard_normal((9, 11))
     a, b = rng.standard_normal(p), rng.standard_normal(q)
-    np.testing.assert_allclose(exp.separable_correlate(x, a, b),
-                               correlate2d(x, np.outer(a, b), mode="valid"),
-                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        exp.separable_correlate(x, a, b),
+        correlate2d(x, np.outer(a, b), mode="valid"),
+        rtol=1e-12,
+        atol=1e-12,
+    )
 
 
 def test_run_accepts_out_dir(tmp_path):

@@ -1,4 +1,5 @@
 """Tests of the parametric_models tour experiment."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Tests of the ``convop tour`` runner and its HTML / JSON report."""
+
 from __future__ import annotations
 
 import base64
@@ -14,8 +15,21 @@ import pytest
 from convop import experiments
 from convop.experiments import Claim, Result, _tour
 
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
-        "source", "track", "wbr"}
+VOID = {
+    "area",
+    "base",
+    "br",
+    "col",
+    "embed",
+    "hr",
+    "img",
+    "input",
+    "link",
+    "meta",
+    "source",
+    "track",
+    "wbr",
+}
 
 
 class _Checker(HTMLParser):
@@ -81,8 +95,7 @@ def _fake_module(name: str, *, passed: bool = True, crash: bool = False) -> type
         ax.set_ylabel("y [m]")
         res.figure("a line <y = x>", fig)
         res.table("numbers", ["a", "b"], [[np.float64(1.5), "<x>"]])
-        res.claims.append(Claim.close("one equals one-ish", 1.0, 1.0 if passed else 2.0,
-                                      atol=1e-9))
+        res.claims.append(Claim.close("one equals one-ish", 1.0, 1.0 if passed else 2.0, atol=1e-9))
         if out_dir is not None:
             (out_dir / "note.txt").write_text("hi")
             res.files.append(out_dir / "note.txt")
@@ -98,13 +111,15 @@ def fake_registry(monkeypatch):
         for name, mod in modules.items():
             monkeypatch.setitem(sys.modules, f"convop.experiments.{name}", mod)
         monkeypatch.setattr(experiments, "EXPERIMENTS", list(modules) + ["not_written_yet"])
+
     return install
 
 
 def test_tour_quick_two_experiments(tmp_path):
     out = tmp_path / "tour"
-    code = _tour.main(["--quick", "--out", str(out), "--only", "lowrank_by_hand",
-                       "linear_regression"])
+    code = _tour.main(
+        ["--quick", "--out", str(out), "--only", "lowrank_by_hand", "linear_regression"]
+    )
     assert code == 0
     page = _parse(out / "index.html")
     record = json.loads((out / "results.json").read_text(encoding="utf-8"))
@@ -126,8 +141,7 @@ def test_tour_quick_two_experiments(tmp_path):
 
 
 def test_failing_claim_gives_exit_1_and_escaped_html(tmp_path, fake_registry, capsys):
-    fake_registry(fake_ok=_fake_module("fake_ok"), fake_bad=_fake_module("fake_bad",
-                                                                         passed=False))
+    fake_registry(fake_ok=_fake_module("fake_ok"), fake_bad=_fake_module("fake_bad", passed=False))
     code = _tour.main(["--out", str(tmp_path)])
     assert code == 1
     page = _parse(tmp_path / "index.html")
@@ -138,8 +152,9 @@ def test_failing_claim_gives_exit_1_and_escaped_html(tmp_path, fake_registry, ca
     assert (tmp_path / "fake_ok" / "note.txt").exists()
     record = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
     assert record["passed"] is False
-    assert record["not_run"] == [{"name": "not_written_yet", "failed": False,
-                                  "reason": "module not available yet"}]
+    assert record["not_run"] == [
+        {"name": "not_written_yet", "failed": False, "reason": "module not available yet"}
+    ]
     assert "FAILED fake_bad" in capsys.readouterr().err
 
 
@@ -149,8 +164,9 @@ def test_passing_fakes_and_missing_module_exit_0(tmp_path, fake_registry):
 
 
 def test_crashing_experiment_is_reported_not_raised(tmp_path, fake_registry):
-    fake_registry(fake_ok=_fake_module("fake_ok"), fake_crash=_fake_module("fake_crash",
-                                                                           crash=True))
+    fake_registry(
+        fake_ok=_fake_module("fake_ok"), fake_crash=_fake_module("fake_crash", crash=True)
+    )
     assert _tour.main(["--out", str(tmp_path)]) == 1
     page = _parse(tmp_path / "index.html")
     assert page.sections == ["fake_ok"]
@@ -175,8 +191,7 @@ def test_unknown_only_name(tmp_path, capsys):
 
 def test_build_parser_defaults():
     ns = _tour.build_parser().parse_args([])
-    assert (ns.quick, ns.out, ns.only, ns.list, ns.seed) == (False, "convop-tour", None,
-                                                             False, 0)
+    assert (ns.quick, ns.out, ns.only, ns.list, ns.seed) == (False, "convop-tour", None, False, 0)
 
 
 def test_load_reraises_other_missing_modules(monkeypatch):

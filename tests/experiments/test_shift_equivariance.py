@@ -1,4 +1,5 @@
 """Tests of the shift-equivariance experiment."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -87,8 +88,7 @@ def test_dft_diagonalises_circulants() -> None:
     c = np.random.default_rng(5).standard_normal(8)
     F = se.dft_eigenvectors(8)
     np.testing.assert_allclose(F.conj().T @ F, np.eye(8), atol=1e-13)
-    np.testing.assert_allclose(F.conj().T @ se.circulant(c) @ F, np.diag(np.fft.fft(c)),
-                               atol=1e-12)
+    np.testing.assert_allclose(F.conj().T @ se.circulant(c) @ F, np.diag(np.fft.fft(c)), atol=1e-12)
 
 
 def test_target_kernel_from_chebyshev() -> None:

@@ -1,4 +1,5 @@
 """Tests of the Toeplitz / audio experiment."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -73,8 +74,7 @@ def test_sparse_same_convolution_matches_scipy(k: int) -> None:
     rng = np.random.default_rng(k)
     kernel, x = rng.standard_normal(k), rng.standard_normal(30)
     A = ta._sparse_same_convolution(kernel, 30)
-    np.testing.assert_allclose(A @ x, scipy.signal.convolve(x, kernel, mode="same"),
-                               atol=1e-13)
+    np.testing.assert_allclose(A @ x, scipy.signal.convolve(x, kernel, mode="same"), atol=1e-13)
 
 
 def test_pitch_kernel_unit_gain() -> None:

@@ -15,12 +15,13 @@ Examples
 >>> EXPERIMENTS[0]
 'convolution_theorem'
 """
+
 from __future__ import annotations
 
 import importlib
 from types import ModuleType
 
-from ._result import Claim, Result
+from convop.experiments._result import Claim, Result
 
 __all__ = ["EXPERIMENTS", "Claim", "Result", "load"]
 

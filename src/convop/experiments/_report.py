@@ -3,6 +3,7 @@
 Figures are embedded as base64 PNG, so ``index.html`` can be mailed or opened
 offline. Every piece of text goes through :func:`html.escape`.
 """
+
 from __future__ import annotations
 
 import base64
@@ -24,13 +25,19 @@ import matplotlib
 matplotlib.use("Agg")
 from matplotlib.figure import Figure
 
-from ._result import Claim, Result, _jsonable
+from convop.experiments._result import Claim, Result, _jsonable
 
 __all__ = ["Skipped", "environment", "figure_png", "new_figure", "write_html", "write_json"]
 
 #: font sizes used by every tour figure (readable at 100 % zoom)
-FIGURE_RC = {"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11,
-             "xtick.labelsize": 10, "ytick.labelsize": 10, "legend.fontsize": 10}
+FIGURE_RC = {
+    "font.size": 11,
+    "axes.titlesize": 12,
+    "axes.labelsize": 11,
+    "xtick.labelsize": 10,
+    "ytick.labelsize": 10,
+    "legend.fontsize": 10,
+}
 
 
 @dataclass(frozen=True)
@@ -42,8 +49,9 @@ class Skipped:
     failed: bool  # True when it crashed (counts as a failure), False when merely absent
 
 
-def new_figure(ncols: int = 1, nrows: int = 1, *, width: float = 5.0,
-               height: float = 3.8) -> tuple[Figure, Any]:
+def new_figure(
+    ncols: int = 1, nrows: int = 1, *, width: float = 5.0, height: float = 3.8
+) -> tuple[Figure, Any]:
     """A pyplot-free figure with the tour's font sizes, and its axes.
 
     Parameters
@@ -92,10 +100,13 @@ def environment() -> dict[str, Any]:
 
     import convop
 
-    versions: dict[str, Any] = {"convop": convop.__version__,
-                                "python": platform.python_version(),
-                                "numpy": numpy.__version__, "scipy": scipy.__version__,
-                                "matplotlib": matplotlib.__version__}
+    versions: dict[str, Any] = {
+        "convop": convop.__version__,
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "scipy": scipy.__version__,
+        "matplotlib": matplotlib.__version__,
+    }
     torch = sys.modules.get("torch")
     if torch is not None:
         versions["torch"] = torch.__version__
@@ -104,11 +115,13 @@ def environment() -> dict[str, Any]:
             versions["torch"] = metadata.version("torch")
         except metadata.PackageNotFoundError:
             versions["torch"] = "not installed"
-    machine = {"platform": platform.platform(), "machine": platform.machine(),
-               "processor": platform.processor() or "unknown",
-               "cpu_count": os.cpu_count()}
-    return {"versions": versions, "machine": machine,
-            "date": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
+    machine = {
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "processor": platform.processor() or "unknown",
+        "cpu_count": os.cpu_count(),
+    }
+    return {"versions": versions, "machine": machine, "date": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
 
 
 def _fmt(value: Any) -> str:
@@ -171,14 +184,23 @@ def _claim_rows(name: str, claims: Sequence[Claim], with_section: bool) -> list[
         stmt = html.escape(c.statement)
         if c.detail:
             stmt += f'<br><span class="note">{html.escape(c.detail)}</span>'
-        row += (f"<td>{stmt}</td>{_cell(c.expected)}{_cell(c.measured)}"
-                f"<td>{html.escape(c.tolerance)}</td><td>{_verdict(c.passed)}</td></tr>")
+        row += (
+            f"<td>{stmt}</td>{_cell(c.expected)}{_cell(c.measured)}"
+            f"<td>{html.escape(c.tolerance)}</td><td>{_verdict(c.passed)}</td></tr>"
+        )
         out.append(row)
     return out
 
 
-def write_html(path: Path, results: Sequence[Result], skipped: Sequence[Skipped],
-               env: dict[str, Any], *, quick: bool, seed: int) -> Path:
+def write_html(
+    path: Path,
+    results: Sequence[Result],
+    skipped: Sequence[Skipped],
+    env: dict[str, Any],
+    *,
+    quick: bool,
+    seed: int,
+) -> Path:
     """Write the self-contained report page and return its path.
 
     Parameters
@@ -199,29 +221,60 @@ def write_html(path: Path, results: Sequence[Result], skipped: Sequence[Skipped]
     claims = [(r.name, c) for r in results for c in r.claims]
     n_fail = sum(not c.passed for _, c in claims) + sum(s.failed for s in skipped)
     esc = html.escape
-    out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
-           '<meta name="viewport" content="width=device-width, initial-scale=1">',
-           "<title>convop tour</title>", f"<style>{_CSS}</style>", "</head>", "<body>",
-           "<h1>convop tour</h1>",
-           (f"<p>{len(results)} experiment(s) ran ({'quick' if quick else 'full'} mode, "
-           f"seed {seed}); {len(claims)} claim(s) checked, "
-           f"{_verdict(n_fail == 0)} — {n_fail} failure(s).</p>")]
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        "<title>convop tour</title>",
+        f"<style>{_CSS}</style>",
+        "</head>",
+        "<body>",
+        "<h1>convop tour</h1>",
+        (
+            f"<p>{len(results)} experiment(s) ran ({'quick' if quick else 'full'} mode, "
+            f"seed {seed}); {len(claims)} claim(s) checked, "
+            f"{_verdict(n_fail == 0)} — {n_fail} failure(s).</p>"
+        ),
+    ]
     v, m = env["versions"], env["machine"]
-    out.append("<p>" + esc(", ".join(f"{k} {val}" for k, val in v.items())) + "<br>"
-               + esc(f"{m['platform']}; {m['cpu_count']} CPU(s); processor "
-                     f"{m['processor']}; generated {env['date']}") + "</p>")
+    out.append(
+        "<p>"
+        + esc(", ".join(f"{k} {val}" for k, val in v.items()))
+        + "<br>"
+        + esc(
+            f"{m['platform']}; {m['cpu_count']} CPU(s); processor "
+            f"{m['processor']}; generated {env['date']}"
+        )
+        + "</p>"
+    )
     out.append("<h2>Sections</h2>")
-    out += ["<table>", ("<thead><tr><th>section</th><th>title</th><th>claims passed</th>"
-            "<th>time [s]</th><th>verdict</th></tr></thead>"), "<tbody>"]
+    out += [
+        "<table>",
+        (
+            "<thead><tr><th>section</th><th>title</th><th>claims passed</th>"
+            "<th>time [s]</th><th>verdict</th></tr></thead>"
+        ),
+        "<tbody>",
+    ]
     for r in results:
         n_ok = sum(c.passed for c in r.claims)
-        out.append(f'<tr><td><a href="#{esc(r.name)}">{esc(r.name)}</a></td>'
-                   f"<td>{esc(r.title)}</td>{_cell(f'{n_ok}/{len(r.claims)}')}"
-                   f"{_cell(round(r.seconds, 2))}<td>{_verdict(r.passed)}</td></tr>")
+        out.append(
+            f'<tr><td><a href="#{esc(r.name)}">{esc(r.name)}</a></td>'
+            f"<td>{esc(r.title)}</td>{_cell(f'{n_ok}/{len(r.claims)}')}"
+            f"{_cell(round(r.seconds, 2))}<td>{_verdict(r.passed)}</td></tr>"
+        )
     out += ["</tbody>", "</table>"]
     out.append("<h2>All claims</h2>")
-    out += ["<table>", ("<thead><tr><th>section</th><th>claim</th><th>expected</th>"
-            "<th>measured</th><th>test</th><th>verdict</th></tr></thead>"), "<tbody>"]
+    out += [
+        "<table>",
+        (
+            "<thead><tr><th>section</th><th>claim</th><th>expected</th>"
+            "<th>measured</th><th>test</th><th>verdict</th></tr></thead>"
+        ),
+        "<tbody>",
+    ]
     for r in results:
         out += _claim_rows(r.name, r.claims, True)
     out += ["</tbody>", "</table>"]
@@ -230,20 +283,24 @@ def write_html(path: Path, results: Sequence[Result], skipped: Sequence[Skipped]
         out.append("<ul>")
         for s in skipped:
             tag = '<span class="fail">error</span>' if s.failed else "skipped"
-            out.append(f"<li>{tag}: <b>{esc(s.name)}</b> — {esc(s.reason.splitlines()[-1])}"
-                       + (f"<pre>{esc(s.reason)}</pre>" if s.failed else "") + "</li>")
+            out.append(
+                f"<li>{tag}: <b>{esc(s.name)}</b> — {esc(s.reason.splitlines()[-1])}"
+                + (f"<pre>{esc(s.reason)}</pre>" if s.failed else "")
+                + "</li>"
+            )
         out.append("</ul>")
     for r in results:
         out.append(f'<section id="{esc(r.name)}">')
         out.append(f"<h2>{esc(r.title)}</h2>")
-        out.append(f'<p class="note">{esc(r.name)} — {r.seconds:.2f} s — '
-                   f"{_verdict(r.passed)}</p>")
+        out.append(f'<p class="note">{esc(r.name)} — {r.seconds:.2f} s — {_verdict(r.passed)}</p>')
         for para in ([r.summary] if r.summary else []) + list(r.text):
             out.append(f"<p>{esc(para)}</p>")
         for caption, fig in r.figures:
             data = base64.b64encode(figure_png(fig)).decode("ascii")
-            out.append(f'<figure><img src="data:image/png;base64,{data}" '
-                       f'alt="{esc(caption)}"><figcaption>{esc(caption)}</figcaption></figure>')
+            out.append(
+                f'<figure><img src="data:image/png;base64,{data}" '
+                f'alt="{esc(caption)}"><figcaption>{esc(caption)}</figcaption></figure>'
+            )
         for caption, headers, rows in r.tables:
             out.append(f"<h3>{esc(caption)}</h3>")
             out += _table(headers, rows)
@@ -254,8 +311,14 @@ def write_html(path: Path, results: Sequence[Result], skipped: Sequence[Skipped]
                 out.append(f'<li><a href="{esc(rel)}">{esc(rel)}</a></li>')
             out.append("</ul>")
         out.append("<h3>Claims</h3>")
-        out += ["<table>", ("<thead><tr><th>claim</th><th>expected</th><th>measured</th>"
-                "<th>test</th><th>verdict</th></tr></thead>"), "<tbody>"]
+        out += [
+            "<table>",
+            (
+                "<thead><tr><th>claim</th><th>expected</th><th>measured</th>"
+                "<th>test</th><th>verdict</th></tr></thead>"
+            ),
+            "<tbody>",
+        ]
         out += _claim_rows(r.name, r.claims, False)
         out += ["</tbody>", "</table>", "</section>"]
     out += ["</body>", "</html>", ""]
@@ -277,21 +340,38 @@ def _clean(obj: Any) -> Any:
     return str(obj)
 
 
-def write_json(path: Path, results: Sequence[Result], skipped: Sequence[Skipped],
-               env: dict[str, Any], *, quick: bool, seed: int) -> Path:
+def write_json(
+    path: Path,
+    results: Sequence[Result],
+    skipped: Sequence[Skipped],
+    env: dict[str, Any],
+    *,
+    quick: bool,
+    seed: int,
+) -> Path:
     """Write claims, tables, timings and versions as JSON and return the path."""
     record = {
-        "quick": quick, "seed": seed, **env,
+        "quick": quick,
+        "seed": seed,
+        **env,
         "passed": all(r.passed for r in results) and not any(s.failed for s in skipped),
         "experiments": [
-            {"name": r.name, "title": r.title, "seconds": r.seconds, "passed": r.passed,
-             "claims": [c.to_dict() for c in r.claims],
-             "tables": [{"caption": c, "headers": list(h), "rows": [list(x) for x in rows]}
-                        for c, h, rows in r.tables],
-             "figures": [c for c, _ in r.figures],
-             "files": [os.path.relpath(f, path.parent) for f in r.files],
-             "text": list(r.text)}
-            for r in results],
+            {
+                "name": r.name,
+                "title": r.title,
+                "seconds": r.seconds,
+                "passed": r.passed,
+                "claims": [c.to_dict() for c in r.claims],
+                "tables": [
+                    {"caption": c, "headers": list(h), "rows": [list(x) for x in rows]}
+                    for c, h, rows in r.tables
+                ],
+                "figures": [c for c, _ in r.figures],
+                "files": [os.path.relpath(f, path.parent) for f in r.files],
+                "text": list(r.text),
+            }
+            for r in results
+        ],
         "not_run": [{"name": s.name, "failed": s.failed, "reason": s.reason} for s in skipped],
     }
     path.write_text(json.dumps(_clean(record), indent=2, allow_nan=False), encoding="utf-8")

@@ -4,6 +4,7 @@ A :class:`Claim` is a sentence together with the numbers that decide it; its
 ``passed`` flag is always computed from a measured value by one of the
 constructors (:meth:`Claim.close`, :meth:`Claim.at_most`, ...), never typed in.
 """
+
 from __future__ import annotations
 
 import math
@@ -66,8 +67,16 @@ class Claim:
     detail: str = ""
 
     @classmethod
-    def close(cls, statement: str, expected: float, measured: float, *,
-              atol: float = 0.0, rtol: float = 1e-9, detail: str = "") -> Claim:
+    def close(
+        cls,
+        statement: str,
+        expected: float,
+        measured: float,
+        *,
+        atol: float = 0.0,
+        rtol: float = 1e-9,
+        detail: str = "",
+    ) -> Claim:
         """Pass when ``|measured - expected| <= atol + rtol * |expected|``.
 
         Examples
@@ -93,8 +102,7 @@ class Claim:
         return cls(statement, e, m, "exact", bool(e == m), detail)
 
     @classmethod
-    def at_most(cls, statement: str, bound: float, measured: float, *,
-                detail: str = "") -> Claim:
+    def at_most(cls, statement: str, bound: float, measured: float, *, detail: str = "") -> Claim:
         """Pass when ``measured <= bound`` (NaN fails).
 
         Examples
@@ -106,8 +114,7 @@ class Claim:
         return cls(statement, b, m, "measured ≤ expected", bool(m <= b), detail)
 
     @classmethod
-    def at_least(cls, statement: str, bound: float, measured: float, *,
-                 detail: str = "") -> Claim:
+    def at_least(cls, statement: str, bound: float, measured: float, *, detail: str = "") -> Claim:
         """Pass when ``measured >= bound`` (NaN fails).
 
         Examples
@@ -131,9 +138,14 @@ class Claim:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary of the claim."""
-        return {"statement": self.statement, "expected": _jsonable(self.expected),
-                "measured": _jsonable(self.measured), "tolerance": self.tolerance,
-                "passed": self.passed, "detail": self.detail}
+        return {
+            "statement": self.statement,
+            "expected": _jsonable(self.expected),
+            "measured": _jsonable(self.measured),
+            "tolerance": self.tolerance,
+            "passed": self.passed,
+            "detail": self.detail,
+        }
 
 
 @dataclass

@@ -13,6 +13,7 @@ From Python:
 >>> from convop.experiments._tour import main
 >>> main(["--list"])  # doctest: +SKIP
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,15 +28,15 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from . import _report
-from ._result import Result
+from convop.experiments import _report
+from convop.experiments._result import Result
 
 __all__ = ["build_parser", "main", "run_tour"]
 
 
 def _registry() -> list[str]:
     # read at call time so that tests (and users) can edit the registry
-    from . import EXPERIMENTS
+    from convop.experiments import EXPERIMENTS
 
     return list(EXPERIMENTS)
 
@@ -50,14 +51,22 @@ def build_parser(prog: str = "convop tour") -> argparse.ArgumentParser:
     (True, ['lowrank_by_hand'], 'convop-tour')
     """
     p = argparse.ArgumentParser(
-        prog=prog, description="Run the convop experiments and write an HTML report.")
-    p.add_argument("--quick", action="store_true",
-                   help="smaller problem sizes (each experiment in a few seconds)")
-    p.add_argument("--out", default="convop-tour", metavar="DIR",
-                   help="output directory for index.html and results.json "
-                        "(default: %(default)s)")
-    p.add_argument("--only", nargs="+", metavar="NAME",
-                   help="run only these experiments (see --list)")
+        prog=prog, description="Run the convop experiments and write an HTML report."
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="smaller problem sizes (each experiment in a few seconds)",
+    )
+    p.add_argument(
+        "--out",
+        default="convop-tour",
+        metavar="DIR",
+        help="output directory for index.html and results.json (default: %(default)s)",
+    )
+    p.add_argument(
+        "--only", nargs="+", metavar="NAME", help="run only these experiments (see --list)"
+    )
     p.add_argument("--list", action="store_true", help="list experiments and exit")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     return p
@@ -87,15 +96,16 @@ def _call_run(module: object, *, quick: bool, seed: int, out_dir: Path) -> Resul
     return result
 
 
-def run_tour(names: list[str], *, quick: bool, seed: int, out: Path,
-             stream: TextIO = sys.stderr) -> tuple[list[Result], list[_report.Skipped]]:
+def run_tour(
+    names: list[str], *, quick: bool, seed: int, out: Path, stream: TextIO = sys.stderr
+) -> tuple[list[Result], list[_report.Skipped]]:
     """Run experiments ``names`` in order; return their results and those not run.
 
     Experiments whose module does not exist yet are skipped; experiments that
     raise are reported as failed with their traceback. Files they write go
     to ``out / name``.
     """
-    from . import load
+    from convop.experiments import load
 
     results: list[Result] = []
     skipped: list[_report.Skipped] = []
@@ -123,8 +133,12 @@ def run_tour(names: list[str], *, quick: bool, seed: int, out: Path,
             result.summary = str(getattr(module, "SUMMARY", ""))
         results.append(result)
         n_ok = sum(c.passed for c in result.claims)
-        _progress(stream, i + 1, len(names), f"{name}: {n_ok}/{len(result.claims)} claims "
-                  f"pass, {result.seconds:.2f} s")
+        _progress(
+            stream,
+            i + 1,
+            len(names),
+            f"{name}: {n_ok}/{len(result.claims)} claims pass, {result.seconds:.2f} s",
+        )
     _progress(stream, len(names), len(names), "done")
     if getattr(stream, "isatty", lambda: False)():
         stream.write("\n")
@@ -153,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     registry = _registry()
     if args.list:
-        from . import load
+        from convop.experiments import load
 
         for name in registry:
             try:
@@ -167,8 +181,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.only:
         unknown = [n for n in args.only if n not in registry]
         if unknown:
-            parser.error(f"unknown experiment {unknown[0]!r} for --only; "
-                         f"accepted names: {', '.join(registry)}")
+            parser.error(
+                f"unknown experiment {unknown[0]!r} for --only; "
+                f"accepted names: {', '.join(registry)}"
+            )
         names = [n for n in registry if n in args.only]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -176,10 +192,12 @@ def main(argv: list[str] | None = None) -> int:
     results, skipped = run_tour(names, quick=args.quick, seed=args.seed, out=out)
     env = _report.environment()
     env["total_seconds"] = time.perf_counter() - t0
-    html_path = _report.write_html(out / "index.html", results, skipped, env,
-                                   quick=args.quick, seed=args.seed)
-    _report.write_json(out / "results.json", results, skipped, env,
-                       quick=args.quick, seed=args.seed)
+    html_path = _report.write_html(
+        out / "index.html", results, skipped, env, quick=args.quick, seed=args.seed
+    )
+    _report.write_json(
+        out / "results.json", results, skipped, env, quick=args.quick, seed=args.seed
+    )
     n_claims = sum(len(r.claims) for r in results)
     failed = [f"{r.name}: {c.statement}" for r in results for c in r.claims if not c.passed]
     failed += [f"{s.name}: crashed" for s in skipped if s.failed]
@@ -188,6 +206,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"skipped {s.name}: {s.reason}", file=sys.stderr)
     for f in failed:
         print(f"FAILED {f}", file=sys.stderr)
-    print(f"{len(results)} experiment(s), {n_claims} claim(s), {len(failed)} failure(s); "
-          f"report: {html_path}", file=sys.stderr)
+    print(
+        f"{len(results)} experiment(s), {n_claims} claim(s), {len(failed)} failure(s); "
+        f"report: {html_path}",
+        file=sys.stderr,
+    )
     return 1 if failed else 0

@@ -8,11 +8,12 @@ BCCB matrices; and the backprop identities dL/dw = T_xᵀ dL/dy, dL/dx = T_wᵀ 
 checked against torch autograd. Three slips of the post are corrected with
 computed claims (see :data:`SUMMARY`).
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import matplotlib
 
@@ -22,9 +23,8 @@ import scipy.fft as sfft
 from numpy.lib.stride_tricks import sliding_window_view
 
 import convop
-
-from ._report import new_figure
-from ._result import Claim, Result
+from convop.experiments._report import new_figure
+from convop.experiments._result import Claim, Result
 
 __all__ = ["TITLE", "SUMMARY", "run", "loglog_slope", "best_time"]
 
@@ -99,7 +99,7 @@ def _shift_add_2d(x: np.ndarray, k: np.ndarray) -> np.ndarray:
     out = np.zeros((x.shape[0] + kh - 1, x.shape[1] + kw - 1), dtype=np.result_type(x, k))
     for i in range(kh):
         for j in range(kw):
-            out[i:i + x.shape[0], j:j + x.shape[1]] += k[i, j] * x
+            out[i : i + x.shape[0], j : j + x.shape[1]] += k[i, j] * x
     return out
 
 
@@ -127,13 +127,19 @@ def _agreement(res: Result, rng: np.random.Generator) -> None:
                 d = convop.convolve(x, w, mode, boundary=boundary, method="direct")
                 f = convop.convolve(x, w, mode, boundary=boundary, method="fft")
                 err = float(np.abs(d - f).max() / np.abs(d).max())
-                rows.append([f"{dims}-D", f"{n}^{dims}", f"{k}^{dims}", boundary, mode,
-                             f"{err:.1e}"])
-                res.claims.append(Claim.at_most(
-                    f"{dims}-D {boundary}/{mode}: direct and FFT convolution agree",
-                    1e-10, err))
-    res.table("Direct vs FFT convolution: largest difference relative to max|y|",
-              ["dims", "input", "kernel", "boundary", "mode", "rel. diff"], rows)
+                rows.append(
+                    [f"{dims}-D", f"{n}^{dims}", f"{k}^{dims}", boundary, mode, f"{err:.1e}"]
+                )
+                res.claims.append(
+                    Claim.at_most(
+                        f"{dims}-D {boundary}/{mode}: direct and FFT convolution agree", 1e-10, err
+                    )
+                )
+    res.table(
+        "Direct vs FFT convolution: largest difference relative to max|y|",
+        ["dims", "input", "kernel", "boundary", "mode", "rel. diff"],
+        rows,
+    )
     # the theorem itself on the periodic case: circular conv = ifft(fft(x) · fft(w))
     x = rng.standard_normal(64)
     w = np.zeros(64)
@@ -142,8 +148,11 @@ def _agreement(res: Result, rng: np.random.Generator) -> None:
     A = convop.Convolution(w[:5], (64,), "same", boundary="periodic")
     # 'same' keeps the centre of 'full' (offset (5−1)//2 = 2): a circular shift by 2
     err = float(np.abs(np.roll(theorem, -2) - A(x)).max())
-    res.claims.append(Claim.at_most(
-        "periodic 'same' convolution is ifft(fft(x)·fft(w)) shifted by (K−1)//2", 1e-12, err))
+    res.claims.append(
+        Claim.at_most(
+            "periodic 'same' convolution is ifft(fft(x)·fft(w)) shifted by (K−1)//2", 1e-12, err
+        )
+    )
 
 
 def _timings(res: Result, quick: bool, rng: np.random.Generator) -> None:
@@ -164,8 +173,9 @@ def _timings(res: Result, quick: bool, rng: np.random.Generator) -> None:
             t_n[m].append(best_time(lambda: fn(x, w), reps))
     # 1-D, time vs K at fixed N
     n_fixed = 2**15 if quick else 2**16
-    ks = [3, 9, 33, 129, 513, 2049] if quick else [3, 9, 17, 33, 65, 129, 257, 513, 1025, 2049,
-                                                   4097]
+    ks = (
+        [3, 9, 33, 129, 513, 2049] if quick else [3, 9, 17, 33, 65, 129, 257, 513, 1025, 2049, 4097]
+    )
     t_k = {m: [] for m in methods_1d}
     x = rng.standard_normal(n_fixed)
     for k in ks:
@@ -209,49 +219,87 @@ def _timings(res: Result, quick: bool, rng: np.random.Generator) -> None:
         "1-D direct vs N (theory 1: N·K)": (loglog_slope(ns, t_n["direct"]), (0.6, 1.5)),
         "1-D FFT vs N (theory ≈1.1: N log N)": (loglog_slope(ns, t_n["FFT"]), (0.6, 1.8)),
         "1-D direct vs K, K ≥ 33 (theory 1)": (
-            loglog_slope(np.take(ks, big_k), td[big_k]), (0.5, 1.5)),
+            loglog_slope(np.take(ks, big_k), td[big_k]),
+            (0.5, 1.5),
+        ),
         "2-D direct vs N (theory 2: N²K²)": (loglog_slope(ns2, t_n2["direct"]), (1.4, 2.6)),
         "2-D FFT vs N (theory ≈2.2: N² log N; overhead flattens small N)": (
-            loglog_slope(ns2, t_n2["FFT"]), (1.0, 2.9)),
+            loglog_slope(ns2, t_n2["FFT"]),
+            (1.0, 2.9),
+        ),
         "2-D direct vs K, K ≥ 5 (theory 2)": (
-            loglog_slope(ks2[1:], t_k2["direct"][1:]), (1.2, 2.6)),
+            loglog_slope(ks2[1:], t_k2["direct"][1:]),
+            (1.2, 2.6),
+        ),
     }
     for name, (s, (lo, hi)) in slopes.items():
-        res.claims.append(Claim.true(f"log-log slope of time, {name}, lies in [{lo}, {hi}]",
-                                     lo <= s <= hi, f"fitted slope {s:.2f}"))
+        res.claims.append(
+            Claim.true(
+                f"log-log slope of time, {name}, lies in [{lo}, {hi}]",
+                lo <= s <= hi,
+                f"fitted slope {s:.2f}",
+            )
+        )
     # the FFT cost hardly depends on K while K ≪ N: compare the ends of the K sweeps
     flat_1d = float(np.nanmax(tf[: ks.index(513) + 1]) / np.nanmin(tf[: ks.index(513) + 1]))
     grow_1d = float(td[ks.index(513)] / td[0])
     flat_2d = float(max(t_k2["FFT"]) / min(t_k2["FFT"]))
     grow_2d = float(t_k2["direct"][-1] / t_k2["direct"][0])
-    res.claims.append(Claim.at_most(
-        "1-D: FFT time varies by at most 3× for K = 3…513 (N log N, independent of K)",
-        3.0, flat_1d, detail=f"direct grows {grow_1d:.0f}× over the same sweep"))
-    res.claims.append(Claim.at_most(
-        f"2-D: FFT time varies by at most 3× for K = {ks2[0]}…{ks2[-1]}", 3.0, flat_2d,
-        detail=f"direct grows {grow_2d:.0f}× over the same sweep"))
-    res.claims.append(Claim.at_least(
-        f"2-D: direct time grows at least 5× from K = {ks2[0]} to {ks2[-1]} (K² growth: "
-        f"{(ks2[-1] / ks2[0]) ** 2:.0f}×)", 5.0, grow_2d))
-    res.table("Fitted log-log slopes of the best-of-repeats times", ["sweep", "slope", "accepted"],
-              [[k, f"{v:.2f}", f"[{lo}, {hi}]"] for k, (v, (lo, hi)) in slopes.items()])
-    res.claims.append(Claim.true(
-        f"FFT overtakes direct convolution within the 1-D kernel sweep (N = {n_fixed})",
-        crossover is not None, f"crossover kernel size on this machine: {crossover}"))
+    res.claims.append(
+        Claim.at_most(
+            "1-D: FFT time varies by at most 3× for K = 3…513 (N log N, independent of K)",
+            3.0,
+            flat_1d,
+            detail=f"direct grows {grow_1d:.0f}× over the same sweep",
+        )
+    )
+    res.claims.append(
+        Claim.at_most(
+            f"2-D: FFT time varies by at most 3× for K = {ks2[0]}…{ks2[-1]}",
+            3.0,
+            flat_2d,
+            detail=f"direct grows {grow_2d:.0f}× over the same sweep",
+        )
+    )
+    res.claims.append(
+        Claim.at_least(
+            f"2-D: direct time grows at least 5× from K = {ks2[0]} to {ks2[-1]} (K² growth: "
+            f"{(ks2[-1] / ks2[0]) ** 2:.0f}×)",
+            5.0,
+            grow_2d,
+        )
+    )
+    res.table(
+        "Fitted log-log slopes of the best-of-repeats times",
+        ["sweep", "slope", "accepted"],
+        [[k, f"{v:.2f}", f"[{lo}, {hi}]"] for k, (v, (lo, hi)) in slopes.items()],
+    )
+    res.claims.append(
+        Claim.true(
+            f"FFT overtakes direct convolution within the 1-D kernel sweep (N = {n_fixed})",
+            crossover is not None,
+            f"crossover kernel size on this machine: {crossover}",
+        )
+    )
     res.text.append(
         f"On this machine the FFT first beats direct convolution (numpy.convolve) at "
         f"K = {crossover} for N = {n_fixed} in 1-D. The post's rule of thumb that direct "
         f"wins when K² ≪ log N cannot be literal — K = 3 already gives K² = 9 > log₂ N "
         f"for N < 512 — the constants matter: a direct multiply-add is far cheaper than "
         f"one FFT butterfly (vectorised, no complex arithmetic, no padding to a fast "
-        f"length), so the crossover sits far beyond K² ≈ log N.")
+        f"length), so the crossover sits far beyond K² ≈ log N."
+    )
 
     fig, axes = new_figure(2, 2, width=5.2, height=3.8)
-    for ax, (xs, table, xlabel, title) in zip(axes.ravel(), (
+    for ax, (xs, table, xlabel, title) in zip(
+        axes.ravel(),
+        (
             (ns, t_n, "signal length N [samples]", f"1-D, K = {k_fixed}"),
             (ks, t_k, "kernel length K [taps]", f"1-D, N = {n_fixed}"),
             (ns2, t_n2, "image side N [pixels]", f"2-D, K = {k2}×{k2}"),
-            (ks2, t_k2, "kernel side K [pixels]", f"2-D, N = {n2}×{n2}"))):
+            (ks2, t_k2, "kernel side K [pixels]", f"2-D, N = {n2}×{n2}"),
+        ),
+    ):
         for m, ts in table.items():
             ax.loglog(xs, np.array(ts) * 1e3, "o-", label=m)
         ax.set_xlabel(xlabel)
@@ -261,25 +309,43 @@ def _timings(res: Result, quick: bool, rng: np.random.Generator) -> None:
         ax.legend()
     if crossover is not None:
         axes[0, 1].axvline(crossover, color="k", ls=":", label="crossover")
-        axes[0, 1].annotate(f"crossover K = {crossover}", (crossover, np.nanmax(td) * 1e3),
-                            fontsize=10)
-    res.figure("Best-of-repeats time of direct, im2col/GEMM and FFT convolution ('full' mode, "
-               "float64). Slopes: direct grows with N·K (N²K²), the FFT with N log N "
-               "(N² log N) and hardly with K.", fig)
+        axes[0, 1].annotate(
+            f"crossover K = {crossover}", (crossover, np.nanmax(td) * 1e3), fontsize=10
+        )
+    res.figure(
+        "Best-of-repeats time of direct, im2col/GEMM and FFT convolution ('full' mode, "
+        "float64). Slopes: direct grows with N·K (N²K²), the FFT with N log N "
+        "(N² log N) and hardly with K.",
+        fig,
+    )
     rows = [[f"{k}"] + [f"{t_k[m][i] * 1e3:.3f}" for m in methods_1d] for i, k in enumerate(ks)]
     res.table(f"1-D time [ms] vs kernel length, N = {n_fixed}", ["K"] + list(methods_1d), rows)
 
 
 def _matrices(res: Result, rng: np.random.Generator) -> None:
     cases = [
-        ("1-D zero, 'full' (8 → 10)", convop.Convolution(np.array([1.0, 2.0, 3.0]), (8,)),
-         "toeplitz"),
-        ("2-D zero, 'valid' (4×4 → 2×2)", convop.Convolution(
-            np.arange(1.0, 10.0).reshape(3, 3), (4, 4), "valid", correlate=True), "bttb"),
-        ("2-D zero, 'same' (4×4)", convop.Convolution(
-            np.arange(1.0, 10.0).reshape(3, 3), (4, 4), "same"), "bttb"),
-        ("2-D periodic, 'same' (4×4)", convop.Convolution(
-            np.arange(1.0, 10.0).reshape(3, 3), (4, 4), "same", boundary="periodic"), "bccb"),
+        (
+            "1-D zero, 'full' (8 → 10)",
+            convop.Convolution(np.array([1.0, 2.0, 3.0]), (8,)),
+            "toeplitz",
+        ),
+        (
+            "2-D zero, 'valid' (4×4 → 2×2)",
+            convop.Convolution(np.arange(1.0, 10.0).reshape(3, 3), (4, 4), "valid", correlate=True),
+            "bttb",
+        ),
+        (
+            "2-D zero, 'same' (4×4)",
+            convop.Convolution(np.arange(1.0, 10.0).reshape(3, 3), (4, 4), "same"),
+            "bttb",
+        ),
+        (
+            "2-D periodic, 'same' (4×4)",
+            convop.Convolution(
+                np.arange(1.0, 10.0).reshape(3, 3), (4, 4), "same", boundary="periodic"
+            ),
+            "bccb",
+        ),
     ]
     fig, axes = new_figure(4, 1, width=3.6, height=3.6)
     for ax, (name, A, tag) in zip(axes, cases):
@@ -291,12 +357,23 @@ def _matrices(res: Result, rng: np.random.Generator) -> None:
         res.claims.append(Claim.equal(f"{name}: structure tag", tag, A.structure))
     # BCCB: every block row is a cyclic shift of the previous one
     D = cases[3][1].to_dense().reshape(4, 4, 4, 4)
-    cyc = all(np.array_equal(D[i, :, j, :], D[(i + 1) % 4, :, (j + 1) % 4, :])
-              for i in range(4) for j in range(4))
-    res.claims.append(Claim.true("the periodic 4×4 matrix is block-circulant with circulant "
-                                 "blocks (checked entry by entry)", cyc))
-    res.figure("The matrices of four convolutions (blank = structural zero). The 4×16 "
-               "matrix is the post's T(W) for a 3×3 kernel on a 4×4 image ('valid').", fig)
+    cyc = all(
+        np.array_equal(D[i, :, j, :], D[(i + 1) % 4, :, (j + 1) % 4, :])
+        for i in range(4)
+        for j in range(4)
+    )
+    res.claims.append(
+        Claim.true(
+            "the periodic 4×4 matrix is block-circulant with circulant "
+            "blocks (checked entry by entry)",
+            cyc,
+        )
+    )
+    res.figure(
+        "The matrices of four convolutions (blank = structural zero). The 4×16 "
+        "matrix is the post's T(W) for a 3×3 kernel on a 4×4 image ('valid').",
+        fig,
+    )
 
 
 def _dft_and_wraparound(res: Result, rng: np.random.Generator) -> None:
@@ -307,21 +384,34 @@ def _dft_and_wraparound(res: Result, rng: np.random.Generator) -> None:
     ref = np.fft.fft2(X).ravel()
     err_kron = float(np.abs(np.kron(f4, f4) @ X.ravel() - ref).max())
     err_16 = float(np.abs(f16 @ X.ravel() - ref).max())
-    res.claims.append(Claim.at_most("the 2-D DFT of a row-major 4×4 image is (F₄ ⊗ F₄) vec(X)",
-                                    1e-12, err_kron))
-    res.claims.append(Claim.at_least(
-        "the post's 16-point DFT e^{−2πi kn/16} is NOT the 2-D DFT (max deviation)", 1.0, err_16))
+    res.claims.append(
+        Claim.at_most("the 2-D DFT of a row-major 4×4 image is (F₄ ⊗ F₄) vec(X)", 1e-12, err_kron)
+    )
+    res.claims.append(
+        Claim.at_least(
+            "the post's 16-point DFT e^{−2πi kn/16} is NOT the 2-D DFT (max deviation)", 1.0, err_16
+        )
+    )
     # zero-padding W to 4×4 gives a circular convolution: only the 2×2 valid part is wrap-free
     circ = np.real(np.fft.ifft2(np.fft.fft2(X) * np.fft.fft2(W, s=(4, 4))))
     valid = convop.convolve(X, W, "valid")
     err_valid = float(np.abs(circ[2:, 2:] - valid).max())
     err_top = float(np.abs(circ[0, 0] - convop.convolve(X, W, "full")[0, 0]))
-    res.claims.append(Claim.at_most(
-        "4×4 FFT product with the zero-padded 3×3 kernel: its bottom-right 2×2 block equals "
-        "the valid convolution", 1e-12, err_valid))
-    res.claims.append(Claim.at_least(
-        "…while its other entries are wrapped around (|circular − linear| at (0,0))", 1e-3,
-        err_top))
+    res.claims.append(
+        Claim.at_most(
+            "4×4 FFT product with the zero-padded 3×3 kernel: its bottom-right 2×2 block equals "
+            "the valid convolution",
+            1e-12,
+            err_valid,
+        )
+    )
+    res.claims.append(
+        Claim.at_least(
+            "…while its other entries are wrapped around (|circular − linear| at (0,0))",
+            1e-3,
+            err_top,
+        )
+    )
 
 
 def _backprop(res: Result, rng: np.random.Generator) -> None:
@@ -344,33 +434,52 @@ def _backprop(res: Result, rng: np.random.Generator) -> None:
         e_w = float(np.abs(Tx.T @ g.ravel() - wt.grad.numpy().ravel()).max())
         e_x = float(np.abs(Tw.T @ g.ravel() - xt.grad.numpy().ravel()).max())
         e_y = float(np.abs(Tw @ x.ravel() - yt.detach().numpy().ravel()).max())
-        for what, err in (("y = T_w x equals torch's forward", e_y),
-                          ("dL/dw = T_xᵀ dL/dy equals torch autograd", e_w),
-                          ("dL/dx = T_wᵀ dL/dy equals torch autograd", e_x)):
+        for what, err in (
+            ("y = T_w x equals torch's forward", e_y),
+            ("dL/dw = T_xᵀ dL/dy equals torch autograd", e_w),
+            ("dL/dx = T_wᵀ dL/dy equals torch autograd", e_x),
+        ):
             res.claims.append(Claim.at_most(f"{dims}-D: {what}", 1e-12, err))
             rows.append([f"{dims}-D", what, f"{err:.1e}"])
         if dims == 1:
             hankel = np.array([[x[i + j] for j in range(3)] for i in range(4)])
-            res.claims.append(Claim.true(
-                "1-D: T_x has rows (x₁ x₂ x₃), (x₂ x₃ x₄), … as in the post",
-                bool(np.array_equal(Tx, hankel))))
+            res.claims.append(
+                Claim.true(
+                    "1-D: T_x has rows (x₁ x₂ x₃), (x₂ x₃ x₄), … as in the post",
+                    bool(np.array_equal(Tx, hankel)),
+                )
+            )
         else:
             # the FFT route computes the same function, hence the same (local) gradient
             Xt = torch.tensor(x, requires_grad=False)
             Wt = torch.tensor(w, requires_grad=True)
-            full = torch.fft.irfft2(torch.fft.rfft2(Xt, s=(6, 6)) *
-                                    torch.fft.rfft2(torch.flip(Wt, (0, 1)), s=(6, 6)), s=(6, 6))
+            full = torch.fft.irfft2(
+                torch.fft.rfft2(Xt, s=(6, 6)) * torch.fft.rfft2(torch.flip(Wt, (0, 1)), s=(6, 6)),
+                s=(6, 6),
+            )
             y11 = full[2, 2]  # the first valid output of the correlation
             y11.backward()
             err_local = float(np.abs(Wt.grad.numpy() - x[:3, :3]).max())
-            res.claims.append(Claim.at_most(
-                "gradient of y₁₁ through the FFT route is the local patch ∂y₁₁/∂w_ij = x_ij "
-                "(not (1/16)Σx as the post says)", 1e-12, err_local))
-            res.claims.append(Claim.at_least(
-                "…and it differs from the post's (1/16)Σx (max deviation)", 1e-3,
-                float(np.abs(Wt.grad.numpy() - x.sum() / 16).max())))
-    res.table("Backprop as transposed matrices vs torch autograd (largest abs. difference)",
-              ["case", "identity", "error"], rows)
+            res.claims.append(
+                Claim.at_most(
+                    "gradient of y₁₁ through the FFT route is the local patch ∂y₁₁/∂w_ij = x_ij "
+                    "(not (1/16)Σx as the post says)",
+                    1e-12,
+                    err_local,
+                )
+            )
+            res.claims.append(
+                Claim.at_least(
+                    "…and it differs from the post's (1/16)Σx (max deviation)",
+                    1e-3,
+                    float(np.abs(Wt.grad.numpy() - x.sum() / 16).max()),
+                )
+            )
+    res.table(
+        "Backprop as transposed matrices vs torch autograd (largest abs. difference)",
+        ["case", "identity", "error"],
+        rows,
+    )
 
 
 def run(*, quick: bool = False, seed: int = 0, out_dir: Path | None = None) -> Result:

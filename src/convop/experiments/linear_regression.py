@@ -12,6 +12,7 @@ Examples
 >>> x.shape, int(outliers.sum())
 ((40,), 4)
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -22,8 +23,8 @@ matplotlib.use("Agg")
 import numpy as np
 from scipy.optimize import linprog, minimize_scalar
 
-from ._report import new_figure
-from ._result import Claim, Result
+from convop.experiments._report import new_figure
+from convop.experiments._result import Claim, Result
 
 __all__ = [
     "POST_DILATION",
@@ -55,10 +56,12 @@ SUMMARY = (
 )
 
 #: the post's training table: mean pupil dilation and total reading time
-POST_DILATION = np.array([0.90, 0.89, 0.79, 0.91, 0.77, 0.63, 0.55, 0.60, 0.55, 0.54,
-                          0.45, 0.44, 0.40, 0.39])
-POST_READING_TIME = np.array([120, 101, 104, 111, 95, 98, 77, 80, 67, 63, 59, 57, 61, 66],
-                             dtype=float)
+POST_DILATION = np.array(
+    [0.90, 0.89, 0.79, 0.91, 0.77, 0.63, 0.55, 0.60, 0.55, 0.54, 0.45, 0.44, 0.40, 0.39]
+)
+POST_READING_TIME = np.array(
+    [120, 101, 104, 111, 95, 98, 77, 80, 67, 63, 59, 57, 61, 66], dtype=float
+)
 #: what the post prints for scikit-learn's fit on that table (slope, intercept)
 POST_SKLEARN = (106.68664055, 15.649335484366574)
 
@@ -100,8 +103,14 @@ def _design(x: np.ndarray) -> np.ndarray:
     return np.column_stack([x, np.ones_like(x)])
 
 
-def gd_l2(x: np.ndarray, y: np.ndarray, *, start: tuple[float, float] = (0.0, 0.0),
-          tol: float = 1e-10, max_iter: int = 100_000) -> tuple[np.ndarray, np.ndarray]:
+def gd_l2(
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    start: tuple[float, float] = (0.0, 0.0),
+    tol: float = 1e-10,
+    max_iter: int = 100_000,
+) -> tuple[np.ndarray, np.ndarray]:
     """Gradient descent on the mean squared error ``mean((a x + b − y)²)``.
 
     The step is ``1 / L`` with ``L`` the largest eigenvalue of the (constant)
@@ -134,9 +143,14 @@ def gd_l2(x: np.ndarray, y: np.ndarray, *, start: tuple[float, float] = (0.0, 0.
     return theta, np.array(path)
 
 
-def subgradient_l1(x: np.ndarray, y: np.ndarray, *, iters: int,
-                   start: tuple[float, float] = (0.0, 0.0),
-                   step0: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def subgradient_l1(
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    iters: int,
+    start: tuple[float, float] = (0.0, 0.0),
+    step0: float = 1.0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Subgradient descent on the mean absolute error ``mean(|a x + b − y|)``.
 
     The loss has kinks, so a fixed step cannot converge; the step length is
@@ -196,9 +210,13 @@ def lad_fit(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     a = _design(x)
     n = len(y)
     eye = np.eye(n)
-    res = linprog(np.r_[0.0, 0.0, np.ones(n)],
-                  A_ub=np.block([[a, -eye], [-a, -eye]]), b_ub=np.r_[y, -y],
-                  bounds=[(None, None)] * 2 + [(0, None)] * n, method="highs")
+    res = linprog(
+        np.r_[0.0, 0.0, np.ones(n)],
+        A_ub=np.block([[a, -eye], [-a, -eye]]),
+        b_ub=np.r_[y, -y],
+        bounds=[(None, None)] * 2 + [(0, None)] * n,
+        method="highs",
+    )
     if not res.success:  # pragma: no cover - a feasible bounded LP
         raise RuntimeError(f"linprog failed: {res.message}")
     return res.x[:2], float(res.fun) / n
@@ -206,7 +224,7 @@ def lad_fit(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
 
 def _bumpy(t: np.ndarray | float) -> np.ndarray | float:
     """The post's 1-D non-convex example f(t) = sin(t/2) + 0.3 t + 0.01 t²."""
-    return np.sin(0.5 * t) + 0.3 * t + 0.01 * t ** 2
+    return np.sin(0.5 * t) + 0.3 * t + 0.01 * t**2
 
 
 def _bumpy_grad(t: float) -> float:
@@ -230,61 +248,106 @@ def _post_claims(res: Result) -> dict:
         bumpy_path.append(t)
     grid = np.linspace(-30, 10, 400_001)
     t_glob = float(grid[np.argmin(_bumpy(grid))])
-    t_glob = float(minimize_scalar(_bumpy, bounds=(t_glob - 0.01, t_glob + 0.01),
-                                   method="bounded", options={"xatol": 1e-10}).x)
+    t_glob = float(
+        minimize_scalar(
+            _bumpy,
+            bounds=(t_glob - 0.01, t_glob + 0.01),
+            method="bounded",
+            options={"xatol": 1e-10},
+        ).x
+    )
     curv = -0.25 * np.sin(0.5 * t) + 0.02
     res.claims += [
-        Claim.close("Normal equations on the post's table give its printed slope "
-                    "106.68664055", POST_SKLEARN[0], normal[0], rtol=1e-9),
-        Claim.close("… and its printed intercept 15.649335484366574", POST_SKLEARN[1],
-                    normal[1], rtol=1e-9),
-        Claim.close("Gradient descent (MSE) on the post's table reaches the same slope",
-                    normal[0], gd[0], rtol=1e-7),
+        Claim.close(
+            "Normal equations on the post's table give its printed slope 106.68664055",
+            POST_SKLEARN[0],
+            normal[0],
+            rtol=1e-9,
+        ),
+        Claim.close(
+            "… and its printed intercept 15.649335484366574", POST_SKLEARN[1], normal[1], rtol=1e-9
+        ),
+        Claim.close(
+            "Gradient descent (MSE) on the post's table reaches the same slope",
+            normal[0],
+            gd[0],
+            rtol=1e-7,
+        ),
         Claim.equal("Toy example: naive error sum is 0", 0, int((dots - line).sum())),
         Claim.equal("Toy example: L1 error is 10", 10, int(np.abs(dots - line).sum())),
-        Claim.equal("Toy example: sum of squared errors is 30", 30,
-                    int(((dots - line) ** 2).sum())),
-        Claim.true("With intercept 0, the SSE falls from slope 10 to 100 and rises again "
-                   "by 200; the best slope lies between 100 and 200",
-                   bool(sse[0] > sse[1] > sse[2] > sse[3] < sse[4]
-                        and 100 < best_slope0 < 200),
-                   f"SSE at 10/30/50/100/200: {', '.join(f'{v:.0f}' for v in sse)}; "
-                   f"best slope Σxy/Σx² = {best_slope0:.2f}"),
-        Claim.at_most("Correction: from t = 3, gradient descent on sin(t/2) + 0.3t + "
-                      "0.01t² moves LEFT (post: right) and stops at a local minimum; "
-                      "final t", 0.0, t, detail=f"|f'(t)| = {abs(_bumpy_grad(t)):.1e}, "
-                      f"f''(t) = {curv:.3f} > 0"),
-        Claim.true("That minimum is only local: f there exceeds the global minimum on "
-                   "[−30, 10], which lies at negative t (post: 'around 15', outside the "
-                   "plotted range)", bool(_bumpy(t) > _bumpy(t_glob) and t_glob < 0
-                                          and curv > 0 and abs(_bumpy_grad(t)) < 1e-8),
-                   f"local min t = {t:.4f}, f = {_bumpy(t):.4f}; global min t = "
-                   f"{t_glob:.4f}, f = {_bumpy(t_glob):.4f}"),
+        Claim.equal(
+            "Toy example: sum of squared errors is 30", 30, int(((dots - line) ** 2).sum())
+        ),
+        Claim.true(
+            "With intercept 0, the SSE falls from slope 10 to 100 and rises again "
+            "by 200; the best slope lies between 100 and 200",
+            bool(sse[0] > sse[1] > sse[2] > sse[3] < sse[4] and 100 < best_slope0 < 200),
+            f"SSE at 10/30/50/100/200: {', '.join(f'{v:.0f}' for v in sse)}; "
+            f"best slope Σxy/Σx² = {best_slope0:.2f}",
+        ),
+        Claim.at_most(
+            "Correction: from t = 3, gradient descent on sin(t/2) + 0.3t + "
+            "0.01t² moves LEFT (post: right) and stops at a local minimum; "
+            "final t",
+            0.0,
+            t,
+            detail=f"|f'(t)| = {abs(_bumpy_grad(t)):.1e}, f''(t) = {curv:.3f} > 0",
+        ),
+        Claim.true(
+            "That minimum is only local: f there exceeds the global minimum on "
+            "[−30, 10], which lies at negative t (post: 'around 15', outside the "
+            "plotted range)",
+            bool(
+                _bumpy(t) > _bumpy(t_glob)
+                and t_glob < 0
+                and curv > 0
+                and abs(_bumpy_grad(t)) < 1e-8
+            ),
+            f"local min t = {t:.4f}, f = {_bumpy(t):.4f}; global min t = "
+            f"{t_glob:.4f}, f = {_bumpy(t_glob):.4f}",
+        ),
     ]
-    res.table("The post's numbers, recomputed", ["quantity", "post", "recomputed"],
-              [["slope (scikit-learn)", POST_SKLEARN[0], float(normal[0])],
-               ["intercept (scikit-learn)", POST_SKLEARN[1], float(normal[1])],
-               ["toy errors naive / L1 / L2", "0 / 10 / 30",
-                (f"{(dots - line).sum()} / {np.abs(dots - line).sum()} / "
-                f"{((dots - line) ** 2).sum()}")],
-               ["best slope with intercept 0", "between 100 and 200", best_slope0],
-               ["local minimum reached from t = 3", "right of 3, near −5", t],
-               ["global minimum on [−30, 10]", "around 15", t_glob]])
+    res.table(
+        "The post's numbers, recomputed",
+        ["quantity", "post", "recomputed"],
+        [
+            ["slope (scikit-learn)", POST_SKLEARN[0], float(normal[0])],
+            ["intercept (scikit-learn)", POST_SKLEARN[1], float(normal[1])],
+            [
+                "toy errors naive / L1 / L2",
+                "0 / 10 / 30",
+                (
+                    f"{(dots - line).sum()} / {np.abs(dots - line).sum()} / "
+                    f"{((dots - line) ** 2).sum()}"
+                ),
+            ],
+            ["best slope with intercept 0", "between 100 and 200", best_slope0],
+            ["local minimum reached from t = 3", "right of 3, near −5", t],
+            ["global minimum on [−30, 10]", "around 15", t_glob],
+        ],
+    )
     return {"bumpy_path": np.array(bumpy_path), "t_local": t, "t_glob": t_glob}
 
 
 def _loss_grid(x, y, slopes, intercepts, kind):
     a_, b_ = np.meshgrid(slopes, intercepts)
     r = a_[..., None] * x + b_[..., None] - y
-    return (r ** 2).mean(-1) if kind == "l2" else np.abs(r).mean(-1)
+    return (r**2).mean(-1) if kind == "l2" else np.abs(r).mean(-1)
 
 
 def _figures(res, x, y, outliers, fits, paths, losses, optima, bumpy, quick):
     fig, (ax0, ax1) = new_figure(2, 1, width=5.2, height=4.0)
     xs = np.linspace(0.3, 1.0, 2)
     ax0.plot(x[~outliers], y[~outliers], "o", color="0.35", label="synthetic readers")
-    ax0.plot(x[outliers], y[outliers], "x", color="crimson", ms=9, mew=2,
-             label=f"outliers (+{OUTLIER_SHIFT:.0f} s)")
+    ax0.plot(
+        x[outliers],
+        y[outliers],
+        "x",
+        color="crimson",
+        ms=9,
+        mew=2,
+        label=f"outliers (+{OUTLIER_SHIFT:.0f} s)",
+    )
     ax0.plot(xs, TRUE_SLOPE * xs + TRUE_INTERCEPT, "k:", label="generating line")
     ax0.plot(xs, fits["l2"][0] * xs + fits["l2"][1], "-", label="GD, L2 loss")
     ax0.plot(xs, fits["l1"][0] * xs + fits["l1"][1], "--", label="subgradient, L1 loss")
@@ -299,36 +362,45 @@ def _figures(res, x, y, outliers, fits, paths, losses, optima, bumpy, quick):
     ax1.set_ylabel("total reading time [s] (fictitious)")
     ax1.set_title("the post's 14 training rows")
     ax1.legend()
-    res.figure("Left: synthetic data (generating line 107 x + 15.5, noise SD 7 s, the 4 "
-               "lowest-dilation readers shifted by +45 s) with the L2 and L1 fits; the "
-               "outliers tilt the L2 line more. Right: the post's table and its "
-               "least-squares line.", fig)
+    res.figure(
+        "Left: synthetic data (generating line 107 x + 15.5, noise SD 7 s, the 4 "
+        "lowest-dilation readers shifted by +45 s) with the L2 and L1 fits; the "
+        "outliers tilt the L2 line more. Right: the post's table and its "
+        "least-squares line.",
+        fig,
+    )
 
     fig, axes = new_figure(2, 1, width=5.2, height=4.2)
     n_grid = 120 if quick else 300
     slopes = np.linspace(-10, 140, n_grid)
     inters = np.linspace(-20, 110, n_grid)
-    for ax, kind, name in zip(axes, ("l2", "l1"), ("mean squared error [s²]",
-                                                    "mean absolute error [s]")):
+    for ax, kind, name in zip(
+        axes, ("l2", "l1"), ("mean squared error [s²]", "mean absolute error [s]")
+    ):
         z = _loss_grid(x, y, slopes, inters, kind)
         levels = np.unique(np.quantile(z, np.linspace(0, 1, 25) ** 2))
         cs = ax.contour(slopes, inters, z, levels=levels, cmap="viridis", linewidths=0.8)
         cbar = fig.colorbar(cs, ax=ax, label=name)
-        cbar.set_ticks(levels[::4], labels=[f"{v:.0f}" if v >= 100 else f"{v:.3g}"
-                                              for v in levels[::4]])
+        cbar.set_ticks(
+            levels[::4], labels=[f"{v:.0f}" if v >= 100 else f"{v:.3g}" for v in levels[::4]]
+        )
         p = paths[kind]
         ax.plot(p[:, 0], p[:, 1], "-", color="crimson", lw=1.2, label="descent path")
         ax.plot(*p[0], "o", color="crimson", label="start (0, 0)")
         ax.plot(*optima[kind], "*", color="k", ms=12, label="exact optimum")
         ax.set_xlabel("slope a [s/mm]")
         ax.set_ylabel("intercept b [s]")
-        ax.set_title("L2 loss, gradient descent" if kind == "l2"
-                     else "L1 loss, subgradient descent")
+        ax.set_title(
+            "L2 loss, gradient descent" if kind == "l2" else "L1 loss, subgradient descent"
+        )
         ax.legend(loc="upper right")
-    res.figure("Loss surfaces over (slope, intercept) with the descent paths. The L2 "
-               "valley is long and narrow (Hessian condition number "
-               f"{fits['kappa']:.0f}), so gradient descent first drops into the valley and "
-               "then slides slowly along it.", fig)
+    res.figure(
+        "Loss surfaces over (slope, intercept) with the descent paths. The L2 "
+        "valley is long and narrow (Hessian condition number "
+        f"{fits['kappa']:.0f}), so gradient descent first drops into the valley and "
+        "then slides slowly along it.",
+        fig,
+    )
 
     fig, (ax0, ax1) = new_figure(2, 1, width=5.2, height=3.8)
     gap2 = np.maximum(losses["l2"] - fits["l2_opt"], 1e-16)
@@ -342,20 +414,43 @@ def _figures(res, x, y, outliers, fits, paths, losses, optima, bumpy, quick):
     t = np.linspace(-30, 10, 800)
     ax1.plot(t, _bumpy(t), "-", label="f(t) = sin(t/2) + 0.3t + 0.01t²")
     bp = bumpy["bumpy_path"]
-    ax1.plot(bp[:40], _bumpy(bp[:40]), ".-", color="crimson", lw=0.8, ms=6,
-             label="GD from t = 3 (step 1)")
-    ax1.plot(bumpy["t_local"], _bumpy(bumpy["t_local"]), "o", color="crimson", mfc="none",
-             ms=10, label=f"local min t ≈ {bumpy['t_local']:.2f}")
-    ax1.plot(bumpy["t_glob"], _bumpy(bumpy["t_glob"]), "*", color="k", ms=12,
-             label=f"global min t ≈ {bumpy['t_glob']:.2f}")
+    ax1.plot(
+        bp[:40],
+        _bumpy(bp[:40]),
+        ".-",
+        color="crimson",
+        lw=0.8,
+        ms=6,
+        label="GD from t = 3 (step 1)",
+    )
+    ax1.plot(
+        bumpy["t_local"],
+        _bumpy(bumpy["t_local"]),
+        "o",
+        color="crimson",
+        mfc="none",
+        ms=10,
+        label=f"local min t ≈ {bumpy['t_local']:.2f}",
+    )
+    ax1.plot(
+        bumpy["t_glob"],
+        _bumpy(bumpy["t_glob"]),
+        "*",
+        color="k",
+        ms=12,
+        label=f"global min t ≈ {bumpy['t_glob']:.2f}",
+    )
     ax1.set_xlabel("parameter t (dimensionless)")
     ax1.set_ylabel("f(t) (dimensionless)")
     ax1.set_title("a non-convex loss: GD stops locally")
     ax1.legend(fontsize=9)
-    res.figure("Left: loss minus optimum against iteration (linear rate for the smooth "
-               "L2 loss, slow ~1/√k for the L1 subgradient method). Right: the post's "
-               "one-dimensional non-convex example; gradient descent from t = 3 walks "
-               "left into the local minimum.", fig)
+    res.figure(
+        "Left: loss minus optimum against iteration (linear rate for the smooth "
+        "L2 loss, slow ~1/√k for the L1 subgradient method). Right: the post's "
+        "one-dimensional non-convex example; gradient descent from t = 3 walks "
+        "left into the local minimum.",
+        fig,
+    )
 
 
 def run(*, quick: bool = False, seed: int = 0, out_dir: Path | None = None) -> Result:
@@ -396,33 +491,42 @@ def run(*, quick: bool = False, seed: int = 0, out_dir: Path | None = None) -> R
     kappa = h_eig[-1] / h_eig[0]
     gap = (l1_losses.min() - lad_opt) / lad_opt
     res.claims += [
-        Claim.close("GD on the MSE reaches numpy.polyfit's slope", poly[0], gd[0],
-                    rtol=1e-7),
-        Claim.close("GD on the MSE reaches numpy.polyfit's intercept", poly[1], gd[1],
-                    rtol=1e-7),
-        Claim.close("Normal equations agree with numpy.polyfit (slope)", poly[0], normal[0],
-                    rtol=1e-10),
-        Claim.at_most(f"Subgradient descent on the MAE ({iters} steps) is within 1e-4 "
-                      "(relative) of the exact LAD optimum from linprog", 1e-4, gap,
-                      detail=f"best MAE {l1_losses.min():.6f} s vs LP optimum "
-                             f"{lad_opt:.6f} s"),
-        Claim.at_least("The LP optimum is a lower bound: no subgradient iterate beats it "
-                       "(min MAE − LP optimum)", -1e-9, float(l1_losses.min() - lad_opt)),
-        Claim.true("Outliers pull the L2 slope further from the generating slope 107 than "
-                   "the L1 slope", abs(gd[0] - TRUE_SLOPE) > abs(l1_best[0] - TRUE_SLOPE),
-                   f"L2 slope {gd[0]:.2f}, L1 slope {l1_best[0]:.2f}, LAD slope "
-                   f"{lad[0]:.2f}"),
+        Claim.close("GD on the MSE reaches numpy.polyfit's slope", poly[0], gd[0], rtol=1e-7),
+        Claim.close("GD on the MSE reaches numpy.polyfit's intercept", poly[1], gd[1], rtol=1e-7),
+        Claim.close(
+            "Normal equations agree with numpy.polyfit (slope)", poly[0], normal[0], rtol=1e-10
+        ),
+        Claim.at_most(
+            f"Subgradient descent on the MAE ({iters} steps) is within 1e-4 "
+            "(relative) of the exact LAD optimum from linprog",
+            1e-4,
+            gap,
+            detail=f"best MAE {l1_losses.min():.6f} s vs LP optimum {lad_opt:.6f} s",
+        ),
+        Claim.at_least(
+            "The LP optimum is a lower bound: no subgradient iterate beats it "
+            "(min MAE − LP optimum)",
+            -1e-9,
+            float(l1_losses.min() - lad_opt),
+        ),
+        Claim.true(
+            "Outliers pull the L2 slope further from the generating slope 107 than the L1 slope",
+            abs(gd[0] - TRUE_SLOPE) > abs(l1_best[0] - TRUE_SLOPE),
+            f"L2 slope {gd[0]:.2f}, L1 slope {l1_best[0]:.2f}, LAD slope {lad[0]:.2f}",
+        ),
     ]
-    res.table(f"Synthetic data (seed {seed}): fitted slope and intercept",
-              ["method", "slope a [s/mm]", "intercept b [s]", "loss at fit", "iterations"],
-              [["generating model", TRUE_SLOPE, TRUE_INTERCEPT, "—", "—"],
-               ["normal equations (L2)", normal[0], normal[1], l2_opt, "—"],
-               ["numpy.polyfit (L2)", poly[0], poly[1], l2_opt, "—"],
-               ["gradient descent (L2)", gd[0], gd[1], float(l2_losses[-1]),
-                len(gd_path) - 1],
-               ["linprog LAD (L1)", lad[0], lad[1], lad_opt, "—"],
-               ["subgradient descent (L1)", l1_best[0], l1_best[1],
-                float(l1_losses.min()), iters]])
+    res.table(
+        f"Synthetic data (seed {seed}): fitted slope and intercept",
+        ["method", "slope a [s/mm]", "intercept b [s]", "loss at fit", "iterations"],
+        [
+            ["generating model", TRUE_SLOPE, TRUE_INTERCEPT, "—", "—"],
+            ["normal equations (L2)", normal[0], normal[1], l2_opt, "—"],
+            ["numpy.polyfit (L2)", poly[0], poly[1], l2_opt, "—"],
+            ["gradient descent (L2)", gd[0], gd[1], float(l2_losses[-1]), len(gd_path) - 1],
+            ["linprog LAD (L1)", lad[0], lad[1], lad_opt, "—"],
+            ["subgradient descent (L1)", l1_best[0], l1_best[1], float(l1_losses.min()), iters],
+        ],
+    )
     res.text.append(
         f"Synthetic data: {N_POINTS} readers, dilation x uniform on {X_RANGE} mm, reading "
         f"time y = {TRUE_SLOPE:g}·x + {TRUE_INTERCEPT:g} + N(0, {NOISE_SD:g}²) s. Then the "
@@ -430,14 +534,24 @@ def run(*, quick: bool = False, seed: int = 0, out_dir: Path | None = None) -> R
         "the post's table, which has slope 106.7, intercept 15.6 and residual SD 7.8 s. "
         "Gradient descent uses the step 1/L, where L is the largest Hessian eigenvalue, "
         "and starts from (0, 0). The subgradient method uses normalised steps of length "
-        "1/√(k+1).")
+        "1/√(k+1)."
+    )
     res.text.append(
         "Slips in the post besides the local-minimum example: one passage calls the "
         "intercept A and the slope b, but its model y = Ax + b has them the other way "
         "round. It also calls the sum of squared errors the L2 norm of ε, when it is the "
-        "square of that norm. The minimiser is the same, but the value is not.")
-    _figures(res, x, y, outliers,
-             {"l2": gd, "l1": l1_best, "kappa": kappa, "l2_opt": l2_opt, "l1_opt": lad_opt},
-             {"l2": gd_path, "l1": l1_path}, {"l2": l2_losses, "l1": l1_losses},
-             {"l2": normal, "l1": lad}, bumpy, quick)
+        "square of that norm. The minimiser is the same, but the value is not."
+    )
+    _figures(
+        res,
+        x,
+        y,
+        outliers,
+        {"l2": gd, "l1": l1_best, "kappa": kappa, "l2_opt": l2_opt, "l1_opt": lad_opt},
+        {"l2": gd_path, "l1": l1_path},
+        {"l2": l2_losses, "l1": l1_losses},
+        {"l2": normal, "l1": lad},
+        bumpy,
+        quick,
+    )
     return res

@@ -12,6 +12,7 @@ Examples
 >>> int(separable_correlate(m.X_POST, m.A1, m.B1)[0, 0])
 -2
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -23,8 +24,8 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy.signal import convolve2d, correlate2d
 
-from ._report import new_figure
-from ._result import Claim, Result
+from convop.experiments._report import new_figure
+from convop.experiments._result import Claim, Result
 
 __all__ = [
     "A1",
@@ -55,11 +56,9 @@ SUMMARY = (
 )
 
 #: the input of the worked example
-X_POST = np.array([[1, 2, 3, 0, 1],
-                   [0, 1, 2, 3, 0],
-                   [3, 0, 1, 2, 3],
-                   [2, 3, 0, 1, 2],
-                   [1, 2, 3, 0, 1]])
+X_POST = np.array(
+    [[1, 2, 3, 0, 1], [0, 1, 2, 3, 0], [3, 0, 1, 2, 3], [2, 3, 0, 1, 2], [1, 2, 3, 0, 1]]
+)
 #: the column factor a₁ and row factor b₁ of the post's kernel
 A1 = np.array([1, 1, 1])
 B1 = np.array([1, 0, -1])
@@ -93,8 +92,8 @@ def separable_correlate(x: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarr
     array([[-2., -2., -2.],
            [-2., -2., -2.]])
     """
-    rows = sliding_window_view(x, len(b), axis=1) @ b           # (M, N - q + 1)
-    return sliding_window_view(rows, len(a), axis=0) @ a           # (M - p + 1, N - q + 1)
+    rows = sliding_window_view(x, len(b), axis=1) @ b  # (M, N - q + 1)
+    return sliding_window_view(rows, len(a), axis=0) @ a  # (M - p + 1, N - q + 1)
 
 
 def post_procedure(patch: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, float]:
@@ -113,8 +112,16 @@ def post_procedure(patch: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.
     return summed, int(a @ summed)
 
 
-def _kernel_rows(k: int, s: np.ndarray, kern: np.ndarray, u: np.ndarray, vt: np.ndarray,
-                 x: np.ndarray, n_random: int, rng: np.random.Generator) -> list[dict]:
+def _kernel_rows(
+    k: int,
+    s: np.ndarray,
+    kern: np.ndarray,
+    u: np.ndarray,
+    vt: np.ndarray,
+    x: np.ndarray,
+    n_random: int,
+    rng: np.random.Generator,
+) -> list[dict]:
     """Per-rank errors of the truncated SVD, its output error and the bounds."""
     y = correlate2d(x, kern, mode="valid")
     nx = np.linalg.norm(x)
@@ -122,28 +129,37 @@ def _kernel_rows(k: int, s: np.ndarray, kern: np.ndarray, u: np.ndarray, vt: np.
     for r in range(k + 1):
         k_r = (u[:, :r] * s[:r]) @ vt[:r]
         e = kern - k_r
-        y_sep = sum((s[i] * separable_correlate(x, u[:, i], vt[i]) for i in range(r)),
-                    np.zeros_like(y))
+        y_sep = sum(
+            (s[i] * separable_correlate(x, u[:, i], vt[i]) for i in range(r)), np.zeros_like(y)
+        )
         # best error among random rank-r competitors Q Qᵀ K (Q: random orthonormal k × r)
         rand_best = np.inf
         for _ in range(n_random if 0 < r < k else 0):
             q, _ = np.linalg.qr(rng.standard_normal((k, r)))
             rand_best = min(rand_best, np.linalg.norm(kern - q @ (q.T @ kern)))
-        rows.append({
-            "r": r, "fro": np.linalg.norm(e), "tail": np.sqrt(np.sum(s[r:] ** 2)),
-            "l1": np.abs(e).sum(), "out": np.linalg.norm(y - y_sep),
-            "sep_vs_dense": np.abs(y_sep - correlate2d(x, k_r, mode="valid")).max(),
-            "young": np.abs(e).sum() * nx, "cs": k * np.linalg.norm(e) * nx,
-            "rand_best": rand_best, "ynorm": np.linalg.norm(y),
-        })
+        rows.append(
+            {
+                "r": r,
+                "fro": np.linalg.norm(e),
+                "tail": np.sqrt(np.sum(s[r:] ** 2)),
+                "l1": np.abs(e).sum(),
+                "out": np.linalg.norm(y - y_sep),
+                "sep_vs_dense": np.abs(y_sep - correlate2d(x, k_r, mode="valid")).max(),
+                "young": np.abs(e).sum() * nx,
+                "cs": k * np.linalg.norm(e) * nx,
+                "rand_best": rand_best,
+                "ynorm": np.linalg.norm(y),
+            }
+        )
     return rows
 
 
 def _figures(res: Result, kern: np.ndarray, s: np.ndarray, rows: list[dict]) -> None:
     fig, axes = new_figure(3, 1, width=3.6, height=3.4)
     y = correlate2d(X_POST, K_POST, mode="valid")
-    for ax, mat, title in zip(axes, (X_POST, K_POST, y),
-                              ("input X", "kernel K = a₁b₁ᵀ", "valid output K ⋆ X")):
+    for ax, mat, title in zip(
+        axes, (X_POST, K_POST, y), ("input X", "kernel K = a₁b₁ᵀ", "valid output K ⋆ X")
+    ):
         im = ax.imshow(mat, cmap="coolwarm", vmin=-3, vmax=3)
         for (i, j), v in np.ndenumerate(mat):
             ax.text(j, i, str(v), ha="center", va="center", fontsize=11)
@@ -153,9 +169,12 @@ def _figures(res: Result, kern: np.ndarray, s: np.ndarray, rows: list[dict]) -> 
         ax.set_xticks(range(mat.shape[1]))
         ax.set_yticks(range(mat.shape[0]))
     fig.colorbar(im, ax=axes[-1], label="value (arbitrary units)", shrink=0.8)
-    res.figure("The worked example: input, kernel and the exact 3×3 output of the "
-               "cross-correlation (deep-learning convention). The separable two-pass "
-               "computation reproduces every entry; the top-left is −2.", fig)
+    res.figure(
+        "The worked example: input, kernel and the exact 3×3 output of the "
+        "cross-correlation (deep-learning convention). The separable two-pass "
+        "computation reproduces every entry; the top-left is −2.",
+        fig,
+    )
 
     k = len(s)
     fig, (ax0, ax1, ax2) = new_figure(3, 1, width=4.0, height=3.5)
@@ -173,20 +192,28 @@ def _figures(res: Result, kern: np.ndarray, s: np.ndarray, rows: list[dict]) -> 
     r = [d["r"] for d in part]
     nk = rows[0]["fro"]
     ax2.semilogy(r, [d["fro"] / nk for d in part], "o-", label="‖K − K_r‖_F / ‖K‖_F")
-    ax2.semilogy(r, [d["tail"] / nk for d in part], "k+", ms=12,
-                 label="√(Σ dropped σ²) / ‖K‖_F")
-    ax2.semilogy(r, [d["out"] / rows[0]["ynorm"] for d in part], "s--", mfc="none", ms=9,
-                 label="‖(K − K_r) ⋆ X‖_F / ‖K ⋆ X‖_F")
+    ax2.semilogy(r, [d["tail"] / nk for d in part], "k+", ms=12, label="√(Σ dropped σ²) / ‖K‖_F")
+    ax2.semilogy(
+        r,
+        [d["out"] / rows[0]["ynorm"] for d in part],
+        "s--",
+        mfc="none",
+        ms=9,
+        label="‖(K − K_r) ⋆ X‖_F / ‖K ⋆ X‖_F",
+    )
     ax2.set_title("truncation error vs rank")
     ax2.set_xlabel("rank r (separable pairs kept)")
     ax2.set_ylabel("relative Frobenius error")
     ax2.legend(loc="lower left", fontsize=9)
-    res.figure(f"A random {k}×{k} kernel, its singular values, and the error of keeping "
-               "the r largest separable pairs: the kernel error matches the Eckart–Young "
-               "formula (crosses) at every rank; at r = k the sum is exact. On a white-noise "
-               "image the relative output error (squares) nearly equals the relative "
-               "kernel error, because E‖E ⋆ X‖² = ‖E‖_F² × (number of outputs) × "
-               "(pixel variance).", fig)
+    res.figure(
+        f"A random {k}×{k} kernel, its singular values, and the error of keeping "
+        "the r largest separable pairs: the kernel error matches the Eckart–Young "
+        "formula (crosses) at every rank; at r = k the sum is exact. On a white-noise "
+        "image the relative output error (squares) nearly equals the relative "
+        "kernel error, because E‖E ⋆ X‖² = ‖E‖_F² × (number of outputs) × "
+        "(pixel variance).",
+        fig,
+    )
 
 
 def run(*, quick: bool = False, seed: int = 0, out_dir: Path | None = None) -> Result:
@@ -220,22 +247,44 @@ def run(*, quick: bool = False, seed: int = 0, out_dir: Path | None = None) -> R
     sep = separable_correlate(X_POST, A1, B1)
     row_pass = patch @ B1  # b₁ applied to every row of the patch
     res.claims += [
-        Claim.equal("Full 3×3 kernel at the top-left position (cross-correlation) gives −2, "
-                    "as the post says", -2, int(full[0, 0])),
-        Claim.equal("The post's split procedure (b₁ times the first row's entries, "
-                    "summed, then a₁) gives 0, as the post says", 0, post_value,
-                    detail=f"intermediate vector {summed.tolist()} (post: [6, 0, -6])"),
-        Claim.equal("The kernel is exactly a₁b₁ᵀ: max |K − a₁b₁ᵀ| is 0 (no approximation)",
-                    0, int(np.abs(K_POST - np.outer(A1, B1)).max())),
+        Claim.equal(
+            "Full 3×3 kernel at the top-left position (cross-correlation) gives −2, "
+            "as the post says",
+            -2,
+            int(full[0, 0]),
+        ),
+        Claim.equal(
+            "The post's split procedure (b₁ times the first row's entries, "
+            "summed, then a₁) gives 0, as the post says",
+            0,
+            post_value,
+            detail=f"intermediate vector {summed.tolist()} (post: [6, 0, -6])",
+        ),
+        Claim.equal(
+            "The kernel is exactly a₁b₁ᵀ: max |K − a₁b₁ᵀ| is 0 (no approximation)",
+            0,
+            int(np.abs(K_POST - np.outer(A1, B1)).max()),
+        ),
         Claim.equal("Numerical rank of K is 1", 1, int(np.linalg.matrix_rank(K_POST))),
-        Claim.equal("Correct separable computation at the top-left (b₁ along each row, "
-                    "then a₁ down the column) gives −2", -2, int(sep[0, 0]),
-                    detail=f"row pass on the patch: {row_pass.tolist()}, then a₁ · that"),
-        Claim.equal("Separable two-pass output equals the full-kernel output at all 9 "
-                    "valid positions: max |difference|", 0, int(np.abs(sep - full).max())),
-        Claim.equal("True convolution (kernel flipped, scipy convolve2d) gives +2 at the "
-                    "top-left, since flipping this K negates it",
-                    2, int(convolve2d(X_POST, K_POST, mode="valid")[0, 0])),
+        Claim.equal(
+            "Correct separable computation at the top-left (b₁ along each row, "
+            "then a₁ down the column) gives −2",
+            -2,
+            int(sep[0, 0]),
+            detail=f"row pass on the patch: {row_pass.tolist()}, then a₁ · that",
+        ),
+        Claim.equal(
+            "Separable two-pass output equals the full-kernel output at all 9 "
+            "valid positions: max |difference|",
+            0,
+            int(np.abs(sep - full).max()),
+        ),
+        Claim.equal(
+            "True convolution (kernel flipped, scipy convolve2d) gives +2 at the "
+            "top-left, since flipping this K negates it",
+            2,
+            int(convolve2d(X_POST, K_POST, mode="valid")[0, 0]),
+        ),
     ]
     # the same at every one of the 25 positions of the input ('same', zero boundary):
     # b₁ along the rows, then a₁ down the columns, against the full 3×3 kernel
@@ -246,24 +295,33 @@ def run(*, quick: bool = False, seed: int = 0, out_dir: Path | None = None) -> R
     rows_same = convop.correlate(xf, B1.astype(float)[None, :], "same")
     sep_same = convop.correlate(rows_same, A1.astype(float)[:, None], "same")
     res.claims += [
-        Claim.equal("Separable = full at all 25 positions of the 5×5 input ('same', zero "
-                    "padding): max |difference|", 0.0, float(np.abs(sep_same - dense_same).max())),
-        Claim.at_most("convop.correlate agrees with scipy on the worked example: "
-                      "max |difference|", 1e-12,
-                      float(np.abs(convop.correlate(xf, K_POST.astype(float), "valid")
-                                   - full).max())),
+        Claim.equal(
+            "Separable = full at all 25 positions of the 5×5 input ('same', zero "
+            "padding): max |difference|",
+            0.0,
+            float(np.abs(sep_same - dense_same).max()),
+        ),
+        Claim.at_most(
+            "convop.correlate agrees with scipy on the worked example: max |difference|",
+            1e-12,
+            float(np.abs(convop.correlate(xf, K_POST.astype(float), "valid") - full).max()),
+        ),
     ]
-    res.table("Top-left output of the worked example",
-              ["computation", "value"],
-              [["full kernel K ⋆ X (post)", int(full[0, 0])],
-               ["post's split: a₁ · Σ(first row) b₁", post_value],
-               ["corrected split: a₁ · (patch b₁)", int(sep[0, 0])],
-               ["true convolution (flipped K)",
-                int(convolve2d(X_POST, K_POST, mode="valid")[0, 0])]])
-    res.table("Valid 3×3 output: full kernel (left three) and separable two passes "
-              "(right three)", ["row", "K⋆X [0]", "K⋆X [1]", "K⋆X [2]",
-                                "sep [0]", "sep [1]", "sep [2]"],
-              [[i, *full[i].tolist(), *sep[i].tolist()] for i in range(3)])
+    res.table(
+        "Top-left output of the worked example",
+        ["computation", "value"],
+        [
+            ["full kernel K ⋆ X (post)", int(full[0, 0])],
+            ["post's split: a₁ · Σ(first row) b₁", post_value],
+            ["corrected split: a₁ · (patch b₁)", int(sep[0, 0])],
+            ["true convolution (flipped K)", int(convolve2d(X_POST, K_POST, mode="valid")[0, 0])],
+        ],
+    )
+    res.table(
+        "Valid 3×3 output: full kernel (left three) and separable two passes (right three)",
+        ["row", "K⋆X [0]", "K⋆X [1]", "K⋆X [2]", "sep [0]", "sep [1]", "sep [2]"],
+        [[i, *full[i].tolist(), *sep[i].tolist()] for i in range(3)],
+    )
 
     # --- the general story: SVD of a random kernel
     rng = np.random.default_rng(seed)
@@ -276,40 +334,76 @@ def run(*, quick: bool = False, seed: int = 0, out_dir: Path | None = None) -> R
     nk, ny = rows[0]["fro"], rows[0]["ynorm"]
     trunc = rows[:k]  # ranks 0 .. k-1
     res.claims += [
-        Claim.at_most("Eckart–Young: ‖K − K_r‖_F = √(Σ_{i>r} σᵢ²) for every r; "
-                      "max |difference| / ‖K‖_F", 1e-13,
-                      max(abs(d["fro"] - d["tail"]) for d in rows) / nk),
-        Claim.at_most(f"All {k} separable pairs reproduce K ⋆ X exactly "
-                      "(up to round-off): relative output error", 1e-13,
-                      rows[k]["out"] / ny),
-        Claim.at_most("Rank-r sum of separable passes equals the dense correlation with "
-                      "K_r (linearity), max |difference| over r / ‖K ⋆ X‖_F", 1e-13,
-                      max(d["sep_vs_dense"] for d in rows) / ny),
-        Claim.true("Truncated SVD beats random rank-r projections Q Qᵀ K at every "
-                   "r < k (Eckart–Young optimality)",
-                   all(d["fro"] <= d["rand_best"] for d in trunc[1:]),
-                   f"{20 if quick else 200} random Q per rank"),
-        Claim.at_most("Young's inequality: ‖(K − K_r) ⋆ X‖_F ≤ ‖K − K_r‖₁ ‖X‖_F "
-                      "for every r; max ratio of left to right side", 1.0,
-                      max(d["out"] / d["young"] for d in trunc)),
-        Claim.at_most("Cauchy–Schwarz: ‖K − K_r‖₁ ‖X‖_F ≤ k ‖K − K_r‖_F ‖X‖_F "
-                      "(k = √#taps); max ratio", 1.0,
-                      max(d["young"] / d["cs"] for d in trunc)),
+        Claim.at_most(
+            "Eckart–Young: ‖K − K_r‖_F = √(Σ_{i>r} σᵢ²) for every r; max |difference| / ‖K‖_F",
+            1e-13,
+            max(abs(d["fro"] - d["tail"]) for d in rows) / nk,
+        ),
+        Claim.at_most(
+            f"All {k} separable pairs reproduce K ⋆ X exactly "
+            "(up to round-off): relative output error",
+            1e-13,
+            rows[k]["out"] / ny,
+        ),
+        Claim.at_most(
+            "Rank-r sum of separable passes equals the dense correlation with "
+            "K_r (linearity), max |difference| over r / ‖K ⋆ X‖_F",
+            1e-13,
+            max(d["sep_vs_dense"] for d in rows) / ny,
+        ),
+        Claim.true(
+            "Truncated SVD beats random rank-r projections Q Qᵀ K at every "
+            "r < k (Eckart–Young optimality)",
+            all(d["fro"] <= d["rand_best"] for d in trunc[1:]),
+            f"{20 if quick else 200} random Q per rank",
+        ),
+        Claim.at_most(
+            "Young's inequality: ‖(K − K_r) ⋆ X‖_F ≤ ‖K − K_r‖₁ ‖X‖_F "
+            "for every r; max ratio of left to right side",
+            1.0,
+            max(d["out"] / d["young"] for d in trunc),
+        ),
+        Claim.at_most(
+            "Cauchy–Schwarz: ‖K − K_r‖₁ ‖X‖_F ≤ k ‖K − K_r‖_F ‖X‖_F (k = √#taps); max ratio",
+            1.0,
+            max(d["young"] / d["cs"] for d in trunc),
+        ),
     ]
-    res.table(f"Truncating the SVD of a random {k}×{k} kernel on a {n}×{n} "
-              "Gaussian image", ["r", "σ_r", "‖K−K_r‖_F", "√Σ dropped σ²",
-                                 "best random rank-r", "‖(K−K_r)⋆X‖_F",
-                                 "‖K−K_r‖₁‖X‖_F", "k‖K−K_r‖_F‖X‖_F",
-                                 "mults/output (r passes)"],
-              [[d["r"], float(s[d["r"] - 1]) if d["r"] else "—", d["fro"], d["tail"],
-                d["rand_best"] if np.isfinite(d["rand_best"]) else "—", d["out"],
-                d["young"], d["cs"], 2 * k * d["r"]] for d in rows])
+    res.table(
+        f"Truncating the SVD of a random {k}×{k} kernel on a {n}×{n} Gaussian image",
+        [
+            "r",
+            "σ_r",
+            "‖K−K_r‖_F",
+            "√Σ dropped σ²",
+            "best random rank-r",
+            "‖(K−K_r)⋆X‖_F",
+            "‖K−K_r‖₁‖X‖_F",
+            "k‖K−K_r‖_F‖X‖_F",
+            "mults/output (r passes)",
+        ],
+        [
+            [
+                d["r"],
+                float(s[d["r"] - 1]) if d["r"] else "—",
+                d["fro"],
+                d["tail"],
+                d["rand_best"] if np.isfinite(d["rand_best"]) else "—",
+                d["out"],
+                d["young"],
+                d["cs"],
+                2 * k * d["r"],
+            ]
+            for d in rows
+        ],
+    )
     res.text.append(
         f"Cost: a rank-r separable kernel needs 2·k·r multiplies per output pixel against "
         f"k² = {k * k} for the dense kernel, so it saves work when r < k/2. The output "
         "bound uses Young's inequality (the valid correlation is a sub-block of the full "
         "one, whose norm is at most ‖E‖₁‖X‖_F); Cauchy–Schwarz then gives "
-        "‖E‖₁ ≤ k‖E‖_F for a k×k kernel error E.")
+        "‖E‖₁ ≤ k‖E‖_F for a k×k kernel error E."
+    )
     res.text.append(
         "Other slips in the post. It says a 2-D matrix can be approximated by a sum of "
         "2 outer products; in fact a k×k matrix is exactly a sum of k of them (its SVD), "
@@ -319,6 +413,7 @@ def run(*, quick: bool = False, seed: int = 0, out_dir: Path | None = None) -> R
         "rank is at most r. In its SVD code the reported 'reconstruction error' compares "
         "the weights with a tensor of zeros that is never filled, so it prints ‖W‖_F and "
         "not an error. The network it calls AlexNet is a small LeNet-style CIFAR model "
-        "(conv 3→6 and 6→16 with 5×5 kernels).")
+        "(conv 3→6 and 6→16 with 5×5 kernels)."
+    )
     _figures(res, kern, s, rows)
     return res

@@ -22,6 +22,7 @@ True
 >>> bool(np.allclose(C @ shift_matrix(5), shift_matrix(5) @ C))
 True
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -36,8 +37,8 @@ import numpy as np
 from numpy.polynomial import chebyshev as npcheb
 from numpy.polynomial import polynomial as nppoly
 
-from ._report import new_figure
-from ._result import Claim, Result
+from convop.experiments._report import new_figure
+from convop.experiments._result import Claim, Result
 
 __all__ = [
     "CHEBYSHEV_COEFFS",
@@ -76,6 +77,7 @@ CHEBYSHEV_COEFFS = (-1.0, 0.0, -2.0, 0.0, 1.0, 0.0, 1.0, 2.0, 3.0)
 
 
 # -- part 1: a circulant from gradient descent ----------------------------------------
+
 
 def shift_matrix(n: int) -> np.ndarray:
     """The cyclic shift ``S`` with ``(S x)_i = x_{i-1}`` (indices mod ``n``).
@@ -152,8 +154,9 @@ def commutator_loss(W: np.ndarray) -> tuple[float, np.ndarray]:
     return a / w, grad
 
 
-def descend(W0: np.ndarray, *, lr: float = 0.003, steps: int = 10_000,
-            record_every: int = 100) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def descend(
+    W0: np.ndarray, *, lr: float = 0.003, steps: int = 10_000, record_every: int = 100
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Gradient descent on :func:`commutator_loss` from ``W0`` (not modified).
 
     Returns
@@ -184,6 +187,7 @@ def _relative_distance(W: np.ndarray) -> float:
 
 # -- part 2: the Fourier eigenvectors -------------------------------------------------
 
+
 def dft_eigenvectors(n: int) -> np.ndarray:
     """Unitary matrix ``F`` with columns ``f_k[j] = ω^{jk} / √n``, ``ω = e^{2πi/n}``.
 
@@ -207,6 +211,7 @@ def _offdiagonal_fraction(M: np.ndarray) -> float:
 
 
 # -- part 3: stacked kernel-3 layers --------------------------------------------------
+
 
 def target_kernel() -> np.ndarray:
     """Power-basis coefficients of the notes' Chebyshev series (9 taps, degree 8).
@@ -243,9 +248,15 @@ def _stack(h: Any, kernels: list[Any], torch: Any) -> Any:
     return h
 
 
-def fit_stacked_kernels(*, n: int = 100, samples: int = 3000, layers: int = 7,
-                        epochs: int = 1700, lr: float = 0.2,
-                        seed: int = 0) -> dict[str, Any]:
+def fit_stacked_kernels(
+    *,
+    n: int = 100,
+    samples: int = 3000,
+    layers: int = 7,
+    epochs: int = 1700,
+    lr: float = 0.2,
+    seed: int = 0,
+) -> dict[str, Any]:
     """Fit ``layers`` periodic kernel-3 correlation layers to the target with Adam.
 
     The data are ``samples`` standard normal signals ``x`` of length ``n`` and
@@ -282,8 +293,9 @@ def fit_stacked_kernels(*, n: int = 100, samples: int = 3000, layers: int = 7,
     try:
         import torch
     except ImportError as exc:  # pragma: no cover - torch is part of the tour extras
-        raise ImportError("part 3 of shift_equivariance needs torch: "
-                          "pip install 'convop[torch]'") from exc
+        raise ImportError(
+            "part 3 of shift_equivariance needs torch: pip install 'convop[torch]'"
+        ) from exc
 
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((samples, n))
@@ -297,8 +309,10 @@ def fit_stacked_kernels(*, n: int = 100, samples: int = 3000, layers: int = 7,
         torch.manual_seed(seed)
         dt = torch.float64
         bound = 1.0 / np.sqrt(3.0)  # torch's default Conv1d bound, 1/sqrt(fan_in)
-        ws = [torch.nn.Parameter(torch.empty(1, 1, 3, dtype=dt).uniform_(-bound, bound))
-              for _ in range(layers)]
+        ws = [
+            torch.nn.Parameter(torch.empty(1, 1, 3, dtype=dt).uniform_(-bound, bound))
+            for _ in range(layers)
+        ]
         eye = torch.eye(n, dtype=dt).unsqueeze(1)
         Tt = torch.from_numpy(T)
         Gt = torch.from_numpy(G)
@@ -322,12 +336,21 @@ def fit_stacked_kernels(*, n: int = 100, samples: int = 3000, layers: int = 7,
     direct = float(np.mean((out - Y) ** 2))
     D = M - T
     gram = float(np.sum(D * (G @ D)) / (samples * n))
-    return {"kernels": kernels, "losses": losses, "best_epoch": best[1],
-            "best_loss": best[0], "final_loss": float(losses[-1]), "operator": M,
-            "direct_loss": direct, "gram_loss": gram, "target_operator": T}
+    return {
+        "kernels": kernels,
+        "losses": losses,
+        "best_epoch": best[1],
+        "best_loss": best[0],
+        "final_loss": float(losses[-1]),
+        "operator": M,
+        "direct_loss": direct,
+        "gram_loss": gram,
+        "target_operator": T,
+    }
 
 
 # -- the experiment -------------------------------------------------------------------
+
 
 def run(*, quick: bool = False, seed: int = 0, out_dir: Path | None = None) -> Result:
     """Run the three parts and check their claims.
@@ -357,21 +380,34 @@ def run(*, quick: bool = False, seed: int = 0, out_dir: Path | None = None) -> R
     h = 1e-6
     fd = (commutator_loss(W0 + h * V)[0] - commutator_loss(W0 - h * V)[0]) / (2 * h)
     an = float(np.sum(commutator_loss(W0)[1] * V))
-    res.claims.append(Claim.at_most(
-        "The analytic gradient of f matches a central finite difference "
-        "(relative difference along a random direction)", 1e-6, abs(fd - an) / abs(an)))
+    res.claims.append(
+        Claim.at_most(
+            "The analytic gradient of f matches a central finite difference "
+            "(relative difference along a random direction)",
+            1e-6,
+            abs(fd - an) / abs(an),
+        )
+    )
 
     W, losses, dist = descend(W0, lr=lr, steps=steps)
     c, C = circulant_projection(W)
     rel = _relative_distance(W)
     res.claims += [
-        Claim.close("Initial loss of a random W is ≈ √2, since ‖WS − SW‖² ≈ 2‖W‖² for "
-                    "independent entries (the notes' 1.40)", float(np.sqrt(2)), losses[0],
-                    rtol=0.03),
-        Claim.at_most(f"Loss after {steps} gradient steps at lr {lr} (reference 0.0055)",
-                      0.01, losses[-1]),
-        Claim.at_most("Relative distance of the learned W to its circulant projection "
-                      "(reference 0.003)", 0.01, rel),
+        Claim.close(
+            "Initial loss of a random W is ≈ √2, since ‖WS − SW‖² ≈ 2‖W‖² for "
+            "independent entries (the notes' 1.40)",
+            float(np.sqrt(2)),
+            losses[0],
+            rtol=0.03,
+        ),
+        Claim.at_most(
+            f"Loss after {steps} gradient steps at lr {lr} (reference 0.0055)", 0.01, losses[-1]
+        ),
+        Claim.at_most(
+            "Relative distance of the learned W to its circulant projection (reference 0.003)",
+            0.01,
+            rel,
+        ),
     ]
 
     F = dft_eigenvectors(n)
@@ -380,15 +416,24 @@ def run(*, quick: bool = False, seed: int = 0, out_dir: Path | None = None) -> R
     spec_W = Fh @ W @ F
     lam = np.fft.fft(c)
     res.claims += [
-        Claim.at_most("Fᴴ C F is diagonal for the projected circulant C "
-                      "(off-diagonal / total Frobenius mass)", 1e-12,
-                      _offdiagonal_fraction(spec_C)),
-        Claim.at_most("Its diagonal equals the FFT of C's first column "
-                      "(max |difference| / max |eigenvalue|)", 1e-12,
-                      float(np.max(np.abs(np.diag(spec_C) - lam)) / np.max(np.abs(lam)))),
-        Claim.close("For the learned W itself, the off-diagonal mass of Fᴴ W F equals its "
-                    "relative distance to the circulants (F is unitary)", rel,
-                    _offdiagonal_fraction(spec_W), rtol=1e-9),
+        Claim.at_most(
+            "Fᴴ C F is diagonal for the projected circulant C "
+            "(off-diagonal / total Frobenius mass)",
+            1e-12,
+            _offdiagonal_fraction(spec_C),
+        ),
+        Claim.at_most(
+            "Its diagonal equals the FFT of C's first column (max |difference| / max |eigenvalue|)",
+            1e-12,
+            float(np.max(np.abs(np.diag(spec_C) - lam)) / np.max(np.abs(lam))),
+        ),
+        Claim.close(
+            "For the learned W itself, the off-diagonal mass of Fᴴ W F equals its "
+            "relative distance to the circulants (F is unitary)",
+            rel,
+            _offdiagonal_fraction(spec_W),
+            rtol=1e-9,
+        ),
     ]
 
     # where the leftover non-circulant energy sits in the Fourier domain
@@ -406,7 +451,8 @@ def run(*, quick: bool = False, seed: int = 0, out_dir: Path | None = None) -> R
         "the loss is about the step size, plain gradient descent overshoots the modes "
         f"the commutator amplifies most, |k − l| = {n // 2}: they hold "
         f"{100 * half_share:.1f}% of the remaining off-diagonal energy (the two bright "
-        "anti-diagonals in the Fourier picture).")
+        "anti-diagonals in the Fourier picture)."
+    )
 
     epochs = 500 if quick else 1700
     fit = fit_stacked_kernels(epochs=epochs, seed=seed)
@@ -425,50 +471,90 @@ def run(*, quick: bool = False, seed: int = 0, out_dir: Path | None = None) -> R
     tol_fit, drop = (0.03, 1e-3) if quick else (0.01, 1e-5)
     per_output = {int(np.count_nonzero(col)) for col in M.T}
     res.claims += [
-        Claim.equal("The target ChebyshevT([-1,0,-2,0,1,0,1,2,3]) has 9 power-basis "
-                    "coefficients: a kernel of size 9, as the notes say", 9, len(t)),
-        Claim.equal("Receptive field of the trained 7-layer stack, counted from its "
-                    "operator (the notes say 9; it is 7·(3−1)+1)", 15,
-                    int(support.max() - support.min() + 1)),
-        Claim.true("Every output of the stack reads exactly 15 inputs (non-zeros per "
-                   "column of its operator)", per_output == {15},
-                   f"non-zeros per column: {sorted(per_output)}"),
-        Claim.at_most("The kernel read off the composed operator equals the product of the "
-                      "seven layer polynomials (max |difference| / max |coefficient|)",
-                      1e-12, float(np.max(np.abs(kernel_from_operator - composed_poly))
-                                   / np.max(np.abs(composed_poly)))),
-        Claim.at_most("The composed operator is the circulant of that kernel "
-                      "(max |difference| / max |entry|)", 1e-12,
-                      float(np.max(np.abs(M - circulant(np.r_[composed_poly,
-                                                              np.zeros(n - 15)])))
-                            / np.max(np.abs(M)))),
-        Claim.at_most("The Gram-matrix loss used for training equals the MSE of the stack "
-                      "on all 3000 samples (relative difference)", 1e-9,
-                      abs(fit["gram_loss"] - fit["direct_loss"]) / fit["direct_loss"]),
-        Claim.at_most("Composed kernel vs target, ‖k − t‖ / ‖t‖ over all 15 taps", tol_fit,
-                      float(np.linalg.norm(composed_poly - t_pad) / np.linalg.norm(t))),
-        Claim.at_most("The six extra coefficients (degrees 9–14) go to ≈ 0: "
-                      "max |k_j| / max |t|", tol_fit,
-                      float(np.max(np.abs(composed_poly[9:])) / np.max(np.abs(t)))),
-        Claim.at_most(f"Adam reduces the loss by a factor of at least {1 / drop:.0e} "
-                      "(lowest / first)", drop, fit["best_loss"] / fit["losses"][0]),
+        Claim.equal(
+            "The target ChebyshevT([-1,0,-2,0,1,0,1,2,3]) has 9 power-basis "
+            "coefficients: a kernel of size 9, as the notes say",
+            9,
+            len(t),
+        ),
+        Claim.equal(
+            "Receptive field of the trained 7-layer stack, counted from its "
+            "operator (the notes say 9; it is 7·(3−1)+1)",
+            15,
+            int(support.max() - support.min() + 1),
+        ),
+        Claim.true(
+            "Every output of the stack reads exactly 15 inputs (non-zeros per "
+            "column of its operator)",
+            per_output == {15},
+            f"non-zeros per column: {sorted(per_output)}",
+        ),
+        Claim.at_most(
+            "The kernel read off the composed operator equals the product of the "
+            "seven layer polynomials (max |difference| / max |coefficient|)",
+            1e-12,
+            float(
+                np.max(np.abs(kernel_from_operator - composed_poly)) / np.max(np.abs(composed_poly))
+            ),
+        ),
+        Claim.at_most(
+            "The composed operator is the circulant of that kernel "
+            "(max |difference| / max |entry|)",
+            1e-12,
+            float(
+                np.max(np.abs(M - circulant(np.r_[composed_poly, np.zeros(n - 15)])))
+                / np.max(np.abs(M))
+            ),
+        ),
+        Claim.at_most(
+            "The Gram-matrix loss used for training equals the MSE of the stack "
+            "on all 3000 samples (relative difference)",
+            1e-9,
+            abs(fit["gram_loss"] - fit["direct_loss"]) / fit["direct_loss"],
+        ),
+        Claim.at_most(
+            "Composed kernel vs target, ‖k − t‖ / ‖t‖ over all 15 taps",
+            tol_fit,
+            float(np.linalg.norm(composed_poly - t_pad) / np.linalg.norm(t)),
+        ),
+        Claim.at_most(
+            "The six extra coefficients (degrees 9–14) go to ≈ 0: max |k_j| / max |t|",
+            tol_fit,
+            float(np.max(np.abs(composed_poly[9:])) / np.max(np.abs(t))),
+        ),
+        Claim.at_most(
+            f"Adam reduces the loss by a factor of at least {1 / drop:.0e} (lowest / first)",
+            drop,
+            fit["best_loss"] / fit["losses"][0],
+        ),
     ]
 
-    res.table("Part 1: gradient descent on f(W) = ‖WS − SW‖/‖W‖ (n = 100)",
-              ["quantity", "measured", "reference (notes / brief)"],
-              [["f at start", f"{losses[0]:.4f}", "1.40"],
-               [f"f after {steps} steps", f"{losses[-1]:.5f}", "0.0055"],
-               ["lowest f", f"{losses.min():.5f}", "—"],
-               ["‖W − P(W)‖/‖W‖ at the end", f"{rel:.5f}", "0.003"],
-               ["‖W‖ at the end (start 1)", f"{np.linalg.norm(W):.4f}", "—"]])
-    rows = [[j, f"{t_pad[j]:.0f}", f"{composed_poly[j]:.4f}",
-             f"{composed_poly[j] - t_pad[j]:+.4f}"] for j in range(len(composed_poly))]
-    res.table(f"Part 3: learned degree-14 polynomial (best of {epochs} Adam epochs, epoch "
-              f"{fit['best_epoch'] + 1}) vs the degree-8 target; degrees 9–14 should vanish",
-              ["degree j", "target t_j", "learned k_j", "k_j − t_j"], rows)
-    res.table("Part 3: the seven learned kernel-3 layers (w₀ + w₁z + w₂z²)",
-              ["layer", "w₀", "w₁", "w₂"],
-              [[i + 1] + [f"{v:.4f}" for v in k] for i, k in enumerate(layers)])
+    res.table(
+        "Part 1: gradient descent on f(W) = ‖WS − SW‖/‖W‖ (n = 100)",
+        ["quantity", "measured", "reference (notes / brief)"],
+        [
+            ["f at start", f"{losses[0]:.4f}", "1.40"],
+            [f"f after {steps} steps", f"{losses[-1]:.5f}", "0.0055"],
+            ["lowest f", f"{losses.min():.5f}", "—"],
+            ["‖W − P(W)‖/‖W‖ at the end", f"{rel:.5f}", "0.003"],
+            ["‖W‖ at the end (start 1)", f"{np.linalg.norm(W):.4f}", "—"],
+        ],
+    )
+    rows = [
+        [j, f"{t_pad[j]:.0f}", f"{composed_poly[j]:.4f}", f"{composed_poly[j] - t_pad[j]:+.4f}"]
+        for j in range(len(composed_poly))
+    ]
+    res.table(
+        f"Part 3: learned degree-14 polynomial (best of {epochs} Adam epochs, epoch "
+        f"{fit['best_epoch'] + 1}) vs the degree-8 target; degrees 9–14 should vanish",
+        ["degree j", "target t_j", "learned k_j", "k_j − t_j"],
+        rows,
+    )
+    res.table(
+        "Part 3: the seven learned kernel-3 layers (w₀ + w₁z + w₂z²)",
+        ["layer", "w₀", "w₁", "w₂"],
+        [[i + 1] + [f"{v:.4f}" for v in k] for i, k in enumerate(layers)],
+    )
     res.text.append(
         f"Part 3 trains for {epochs} full-batch Adam epochs at learning rate 0.2. The "
         f"first loss is {fit['losses'][0]:.4g}. The lowest is {fit['best_loss']:.4g}, at "
@@ -476,24 +562,36 @@ def run(*, quick: bool = False, seed: int = 0, out_dir: Path | None = None) -> R
         "spikes are Adam overshooting at this large rate. The tables and claims use "
         "the kernels of the lowest-loss epoch. The loss is computed through the data's "
         "Gram matrix, because the stack is linear; it equals the sample-by-sample MSE "
-        "(see the claims).")
+        "(see the claims)."
+    )
 
-    res.figure("A random 100×100 matrix (left) and the same matrix after 10 000 gradient "
-               "steps on ‖WS − SW‖/‖W‖ (right): constant along wrapped diagonals, "
-               "i.e. circulant.", _fig_before_after(W0, W))
-    res.figure("Commutator loss and relative distance to the circulants during gradient "
-               "descent.", _fig_descent(losses, dist))
-    res.figure("|Fᴴ W F| for the learned W: the DFT basis diagonalises it.",
-               _fig_fourier(spec_W))
-    res.figure("Training loss of the seven stacked kernel-3 layers (Adam, lr 0.2, full "
-               "batch). The spikes are real.", _fig_training(fit["losses"], fit["best_epoch"]))
-    res.figure("Learned degree-14 polynomial vs the degree-8 target: coefficients (left), "
-               "|error| per coefficient (middle), and both polynomials on [−1, 1] "
-               "(right, clipped to ±10 as in the notes).", _fig_coeffs(t_pad, composed_poly))
+    res.figure(
+        "A random 100×100 matrix (left) and the same matrix after 10 000 gradient "
+        "steps on ‖WS − SW‖/‖W‖ (right): constant along wrapped diagonals, "
+        "i.e. circulant.",
+        _fig_before_after(W0, W),
+    )
+    res.figure(
+        "Commutator loss and relative distance to the circulants during gradient descent.",
+        _fig_descent(losses, dist),
+    )
+    res.figure("|Fᴴ W F| for the learned W: the DFT basis diagonalises it.", _fig_fourier(spec_W))
+    res.figure(
+        "Training loss of the seven stacked kernel-3 layers (Adam, lr 0.2, full "
+        "batch). The spikes are real.",
+        _fig_training(fit["losses"], fit["best_epoch"]),
+    )
+    res.figure(
+        "Learned degree-14 polynomial vs the degree-8 target: coefficients (left), "
+        "|error| per coefficient (middle), and both polynomials on [−1, 1] "
+        "(right, clipped to ±10 as in the notes).",
+        _fig_coeffs(t_pad, composed_poly),
+    )
     return res
 
 
 # -- figures --------------------------------------------------------------------------
+
 
 def _fig_before_after(W0: np.ndarray, W: np.ndarray) -> Any:
     fig, axes = new_figure(2, 1, width=4.6, height=4.0)

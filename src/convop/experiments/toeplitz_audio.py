@@ -16,6 +16,7 @@ Examples
 >>> clip.shape, clip.dtype
 ((70560,), dtype('float64'))
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -30,8 +31,8 @@ import scipy.io.wavfile
 import scipy.signal
 import scipy.sparse
 
-from ._report import new_figure
-from ._result import Claim, Result
+from convop.experiments._report import new_figure
+from convop.experiments._result import Claim, Result
 
 __all__ = [
     "DURATION",
@@ -112,7 +113,7 @@ def toeplitz_matrix(kernel: np.ndarray, n: int) -> np.ndarray:
     k = len(kernel)
     T = np.zeros((n - k + 1, n), dtype=np.result_type(kernel, float))
     for i in range(n - k + 1):
-        T[i, i:i + k] = kernel
+        T[i, i : i + k] = kernel
     return T
 
 
@@ -216,21 +217,37 @@ def run(*, quick: bool = False, seed: int = 0, out_dir: Path | None = None) -> R
     dense = rng.standard_normal(T.shape)
     x_small = rng.standard_normal(n_small)
     res.claims += [
-        Claim.at_most("The 10×12 Toeplitz matrix applies the 3-tap layer: T x equals "
-                      "numpy.correlate(x, a, 'valid') (max |difference|)", 1e-14,
-                      float(np.max(np.abs(T @ x_small - np.correlate(x_small, a, "valid"))))),
-        Claim.equal("Non-zeros of the Toeplitz layer (3 per row, 10 rows); its dense "
-                    "counterpart has 120 weights", 30, int(np.count_nonzero(T))),
+        Claim.at_most(
+            "The 10×12 Toeplitz matrix applies the 3-tap layer: T x equals "
+            "numpy.correlate(x, a, 'valid') (max |difference|)",
+            1e-14,
+            float(np.max(np.abs(T @ x_small - np.correlate(x_small, a, "valid")))),
+        ),
+        Claim.equal(
+            "Non-zeros of the Toeplitz layer (3 per row, 10 rows); its dense "
+            "counterpart has 120 weights",
+            30,
+            int(np.count_nonzero(T)),
+        ),
     ]
 
     # -- the clip --------------------------------------------------------------------
     clip, onsets = synthesize_clip(seed=seed)
     n = clip.size
     res.claims += [
-        Claim.equal("A 3.2 s clip at 22 050 Hz has 3.2 × 22 050 = 70 560 samples (the notes "
-                    "print 70 641, which is 3.2037 s)", 70_560, n),
-        Claim.close("Duration implied by the notes' 70 641 samples at 22 050 Hz (s)",
-                    3.2037, NOTES_SAMPLE_COUNT / RATE, atol=5e-5, rtol=0.0),
+        Claim.equal(
+            "A 3.2 s clip at 22 050 Hz has 3.2 × 22 050 = 70 560 samples (the notes "
+            "print 70 641, which is 3.2037 s)",
+            70_560,
+            n,
+        ),
+        Claim.close(
+            "Duration implied by the notes' 70 641 samples at 22 050 Hz (s)",
+            3.2037,
+            NOTES_SAMPLE_COUNT / RATE,
+            atol=5e-5,
+            rtol=0.0,
+        ),
     ]
     res.text.append(
         f"Sample count. The source notes give 70 641 samples at 22.05 kHz and call the "
@@ -241,20 +258,26 @@ def run(*, quick: bool = False, seed: int = 0, out_dir: Path | None = None) -> R
         f"generated with exactly {n} samples (3.2000 s). The notes name only the first "
         "pitch (near 1 600 Hz on their spectrogram). The other three follow the melody "
         "of the clip they analyse, the Windows XP shutdown sound: A♭6, E♭6, A♭5, B♭5, "
-        "equal-tempered with A4 = 440 Hz.")
+        "equal-tempered with A4 = 440 Hz."
+    )
 
     freqs = np.array([note_frequency(m) for _, m, _, _ in NOTES])
     nperseg = 1024
-    f_spec, t_spec, Sxx = scipy.signal.spectrogram(clip, fs=RATE, nperseg=nperseg,
-                                                   noverlap=3 * nperseg // 4)
+    f_spec, t_spec, Sxx = scipy.signal.spectrogram(
+        clip, fs=RATE, nperseg=nperseg, noverlap=3 * nperseg // 4
+    )
     peak_err = []
     for (_, _, start, end), f0 in zip(NOTES, freqs):
         cols = (t_spec > start + 0.03) & (t_spec < min(end, start + 0.35) - 0.03)
         peak_err.append(abs(f_spec[np.argmax(Sxx[:, cols].mean(axis=1))] - f0))
-    res.claims.append(Claim.at_most(
-        "Each note's spectrogram peak lies within one frequency bin "
-        f"({RATE / nperseg:.1f} Hz) of its pitch (max |error| in Hz)",
-        RATE / nperseg, float(max(peak_err))))
+    res.claims.append(
+        Claim.at_most(
+            "Each note's spectrogram peak lies within one frequency bin "
+            f"({RATE / nperseg:.1f} Hz) of its pitch (max |error| in Hz)",
+            RATE / nperseg,
+            float(max(peak_err)),
+        )
+    )
 
     # -- four matched pitch kernels --------------------------------------------------
     method, conv = _convolver()
@@ -263,19 +286,27 @@ def run(*, quick: bool = False, seed: int = 0, out_dir: Path | None = None) -> R
     envs = [envelope(r) for r in responses]
     if method != "scipy.signal.fftconvolve":
         ref = scipy.signal.fftconvolve(clip, kernels[0], mode="same")
-        res.claims.append(Claim.at_most(
-            f"{method} agrees with scipy.signal.fftconvolve on the clip (relative max error)",
-            1e-10, float(np.max(np.abs(responses[0] - ref)) / np.max(np.abs(ref)))))
+        res.claims.append(
+            Claim.at_most(
+                f"{method} agrees with scipy.signal.fftconvolve on the clip (relative max error)",
+                1e-10,
+                float(np.max(np.abs(responses[0] - ref)) / np.max(np.abs(ref))),
+            )
+        )
 
     # the same response, computed as a sparse banded Toeplitz matrix times the clip
     m_check = 4_000
     A = _sparse_same_convolution(kernels[0], m_check)
     excerpt = clip[:m_check]
     ref = scipy.signal.fftconvolve(excerpt, kernels[0], mode="same")
-    res.claims.append(Claim.at_most(
-        f"A sparse banded Toeplitz matrix ({m_check}×{m_check}, {A.nnz} non-zeros) reproduces "
-        "the FFT convolution of the first 'same' response (relative max error)",
-        1e-10, float(np.max(np.abs(A @ excerpt - ref)) / np.max(np.abs(ref)))))
+    res.claims.append(
+        Claim.at_most(
+            f"A sparse banded Toeplitz matrix ({m_check}×{m_check}, {A.nnz} non-zeros) reproduces "
+            "the FFT convolution of the first 'same' response (relative max error)",
+            1e-10,
+            float(np.max(np.abs(A @ excerpt - ref)) / np.max(np.abs(ref))),
+        )
+    )
 
     t = np.arange(n) / RATE
     detected, peaks, ratios = [], [], []
@@ -292,34 +323,70 @@ def run(*, quick: bool = False, seed: int = 0, out_dir: Path | None = None) -> R
     detected_a = np.array(detected)
     errors = np.abs(detected_a - onsets)
     res.claims += [
-        Claim.at_most(f"Onsets found by the kernel responses (half-maximum of the envelope) "
-                      f"lie within {ONSET_TOLERANCE * 1e3:.0f} ms of the truth (max |error| "
-                      "in s)", ONSET_TOLERANCE, float(errors.max())),
-        Claim.true("Each kernel's envelope peaks while its own note is played",
-                   all(s <= p < e for p, (_, _, s, e) in zip(peaks, NOTES)),
-                   "peaks at " + ", ".join(f"{p:.3f} s" for p in peaks)),
-        Claim.at_least("Selectivity: each envelope's peak during its note over its largest "
-                       "value during the other notes (worst kernel, ratio)", 10.0,
-                       float(min(ratios))),
+        Claim.at_most(
+            f"Onsets found by the kernel responses (half-maximum of the envelope) "
+            f"lie within {ONSET_TOLERANCE * 1e3:.0f} ms of the truth (max |error| "
+            "in s)",
+            ONSET_TOLERANCE,
+            float(errors.max()),
+        ),
+        Claim.true(
+            "Each kernel's envelope peaks while its own note is played",
+            all(s <= p < e for p, (_, _, s, e) in zip(peaks, NOTES)),
+            "peaks at " + ", ".join(f"{p:.3f} s" for p in peaks),
+        ),
+        Claim.at_least(
+            "Selectivity: each envelope's peak during its note over its largest "
+            "value during the other notes (worst kernel, ratio)",
+            10.0,
+            float(min(ratios)),
+        ),
     ]
-    res.table("Notes, matched kernels and detected onsets",
-              ["note", "pitch (Hz)", "true onset (s)", "detected onset (s)", "error (ms)",
-               "envelope peak (s)", "selectivity (ratio)"],
-              [[name, f"{f0:.1f}", f"{s:.3f}", f"{d:.4f}", f"{1e3 * (d - s):+.1f}",
-                f"{p:.3f}", f"{r:.0f}"]
-               for (name, _, s, _), f0, d, p, r in zip(NOTES, freqs, detected, peaks, ratios)])
+    res.table(
+        "Notes, matched kernels and detected onsets",
+        [
+            "note",
+            "pitch (Hz)",
+            "true onset (s)",
+            "detected onset (s)",
+            "error (ms)",
+            "envelope peak (s)",
+            "selectivity (ratio)",
+        ],
+        [
+            [
+                name,
+                f"{f0:.1f}",
+                f"{s:.3f}",
+                f"{d:.4f}",
+                f"{1e3 * (d - s):+.1f}",
+                f"{p:.3f}",
+                f"{r:.0f}",
+            ]
+            for (name, _, s, _), f0, d, p, r in zip(NOTES, freqs, detected, peaks, ratios)
+        ],
+    )
     k_len = len(kernels[0])
-    res.table("Fully connected vs convolutional layer on this clip (same-size output)",
-              ["layer", "matrix entries", "non-zeros", "free parameters"],
-              [["fully connected", f"{n * n:.3e}", f"{n * n:.3e}", f"{n * n:.3e}"],
-               ["convolution (one pitch kernel)", f"{n * n:.3e}",
-                f"{n * k_len - (k_len // 2) * (k_len // 2 + 1):.3e}", f"{k_len}"]])
+    res.table(
+        "Fully connected vs convolutional layer on this clip (same-size output)",
+        ["layer", "matrix entries", "non-zeros", "free parameters"],
+        [
+            ["fully connected", f"{n * n:.3e}", f"{n * n:.3e}", f"{n * n:.3e}"],
+            [
+                "convolution (one pitch kernel)",
+                f"{n * n:.3e}",
+                f"{n * k_len - (k_len // 2) * (k_len // 2 + 1):.3e}",
+                f"{k_len}",
+            ],
+        ],
+    )
     res.text.append(
         f"Convolutions are computed with {method}. Each pitch kernel has {k_len} taps "
         f"({1e3 * k_len / RATE:.1f} ms). Its response is the running scalar product "
         "of the clip with that kernel, which is large only where the clip contains "
         "that pitch. The onset is the first sample where the response's Hilbert "
-        "envelope reaches half of its maximum.")
+        "envelope reaches half of its maximum."
+    )
 
     if out_dir is not None:
         out = Path(out_dir)
@@ -329,21 +396,32 @@ def run(*, quick: bool = False, seed: int = 0, out_dir: Path | None = None) -> R
             label = name.replace("♭", "b")
             res.files.append(_write_wav(out / f"response_{k}_{label}.wav", r))
 
-    res.figure("A 3-tap convolutional layer as a 10×12 Toeplitz matrix (left: banded, "
-               "sparse, one shared kernel) and a dense fully connected layer of the same "
-               "shape (right).", _fig_matrices(T, dense))
-    res.figure("The synthetic clip (top) and its spectrogram (bottom); dashed lines mark "
-               "the true onsets. FS: full scale, the unit of the samples.", _fig_spectrogram(clip, f_spec, t_spec, Sxx, onsets))
-    res.figure("The four pitch kernels: Hann-windowed sinusoids of 50 ms (left) and their "
-               "central 6 ms (right).",
-               _fig_kernels(kernels, freqs))
-    res.figure("Response of each pitch kernel (grey) and its envelope (colour); dashed: "
-               "true onset, dotted: detected onset.",
-               _fig_responses(t, responses, envs, onsets, detected_a, freqs))
+    res.figure(
+        "A 3-tap convolutional layer as a 10×12 Toeplitz matrix (left: banded, "
+        "sparse, one shared kernel) and a dense fully connected layer of the same "
+        "shape (right).",
+        _fig_matrices(T, dense),
+    )
+    res.figure(
+        "The synthetic clip (top) and its spectrogram (bottom); dashed lines mark "
+        "the true onsets. FS: full scale, the unit of the samples.",
+        _fig_spectrogram(clip, f_spec, t_spec, Sxx, onsets),
+    )
+    res.figure(
+        "The four pitch kernels: Hann-windowed sinusoids of 50 ms (left) and their "
+        "central 6 ms (right).",
+        _fig_kernels(kernels, freqs),
+    )
+    res.figure(
+        "Response of each pitch kernel (grey) and its envelope (colour); dashed: "
+        "true onset, dotted: detected onset.",
+        _fig_responses(t, responses, envs, onsets, detected_a, freqs),
+    )
     return res
 
 
 # -- figures --------------------------------------------------------------------------
+
 
 def _fig_matrices(T: np.ndarray, dense: np.ndarray) -> Any:
     fig, axes = new_figure(2, 1, width=4.4, height=3.8)
@@ -361,8 +439,9 @@ def _fig_matrices(T: np.ndarray, dense: np.ndarray) -> Any:
     return fig
 
 
-def _fig_spectrogram(clip: np.ndarray, f: np.ndarray, ts: np.ndarray, Sxx: np.ndarray,
-                     onsets: np.ndarray) -> Any:
+def _fig_spectrogram(
+    clip: np.ndarray, f: np.ndarray, ts: np.ndarray, Sxx: np.ndarray, onsets: np.ndarray
+) -> Any:
     fig, (a1, a2) = new_figure(1, 2, width=8.0, height=2.8)
     t = np.arange(clip.size) / RATE
     a1.plot(t, clip, lw=0.4)
@@ -371,8 +450,9 @@ def _fig_spectrogram(clip: np.ndarray, f: np.ndarray, ts: np.ndarray, Sxx: np.nd
     a1.set_ylabel("amplitude (FS)")
     db = 10 * np.log10(Sxx + 1e-12)
     keep = f <= 2500
-    im = a2.pcolormesh(ts, f[keep], db[keep], shading="auto", cmap="magma",
-                       vmin=db.max() - 80, vmax=db.max())
+    im = a2.pcolormesh(
+        ts, f[keep], db[keep], shading="auto", cmap="magma", vmin=db.max() - 80, vmax=db.max()
+    )
     a2.set_xlim(0, DURATION)
     a2.set_xlabel("time (s)")
     a2.set_ylabel("frequency (Hz)")
@@ -400,14 +480,25 @@ def _fig_kernels(kernels: list[np.ndarray], freqs: np.ndarray) -> Any:
     return fig
 
 
-def _fig_responses(t: np.ndarray, responses: list[np.ndarray], envs: list[np.ndarray],
-                   onsets: np.ndarray, detected: np.ndarray, freqs: np.ndarray) -> Any:
+def _fig_responses(
+    t: np.ndarray,
+    responses: list[np.ndarray],
+    envs: list[np.ndarray],
+    onsets: np.ndarray,
+    detected: np.ndarray,
+    freqs: np.ndarray,
+) -> Any:
     fig, axes = new_figure(1, len(responses), width=8.0, height=1.6)
     step = 4  # plot every 4th sample: 17 640 points per panel are plenty
     for k, ax in enumerate(axes):
         ax.plot(t[::step], responses[k][::step], color="0.7", lw=0.3)
-        ax.plot(t[::step], envs[k][::step], color=f"C{k}", lw=1.0,
-                label=f"{NOTES[k][0]} kernel ({freqs[k]:.0f} Hz)")
+        ax.plot(
+            t[::step],
+            envs[k][::step],
+            color=f"C{k}",
+            lw=1.0,
+            label=f"{NOTES[k][0]} kernel ({freqs[k]:.0f} Hz)",
+        )
         ax.axvline(onsets[k], color="k", ls="--", lw=0.8)
         ax.axvline(detected[k], color="r", ls=":", lw=1.2)
         ax.set_xlim(0, DURATION)

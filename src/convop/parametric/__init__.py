@@ -13,15 +13,16 @@ three small examples of Haber & Ruthotto's notes), :class:`Stencil` (a
 convolution kernel as parameter) and :class:`MultichannelStencil` (a conv
 layer's weight as parameter).
 """
-from ._base import ParametricOperator
-from ._models import Antisymmetric, Diagonal, MMatrix
-from ._stencil import MultichannelStencil, Stencil
+
+from convop.parametric._base import ParametricOperator
+from convop.parametric._models import Antisymmetric, Diagonal, MMatrix
+from convop.parametric._stencil import MultichannelStencil, Stencil
 
 __all__ = [
-           "Antisymmetric",
-           "Diagonal",
-           "MMatrix",
-           "MultichannelStencil",
-           "ParametricOperator",
-           "Stencil",
+    "Antisymmetric",
+    "Diagonal",
+    "MMatrix",
+    "MultichannelStencil",
+    "ParametricOperator",
+    "Stencil",
 ]

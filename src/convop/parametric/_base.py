@@ -1,4 +1,5 @@
 """The parametric-model base class: K(θ) = mat(Q θ) with a sparse Q."""
+
 from __future__ import annotations
 
 from math import prod
@@ -7,9 +8,9 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .. import _validate
-from .._errors import ConvopTypeError, ConvopValueError
-from .._operator import Operator
+from convop._core import validate as _validate
+from convop._core.errors import ConvopTypeError, ConvopValueError
+from convop._core.operator import Operator
 
 __all__ = ["ParametricOperator"]
 
@@ -17,8 +18,9 @@ __all__ = ["ParametricOperator"]
 def _bincount(idx: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:
     """``np.bincount`` that also accepts complex weights."""
     if np.iscomplexobj(weights):
-        return (np.bincount(idx, weights.real, minlength=size)
-                + 1j * np.bincount(idx, weights.imag, minlength=size))
+        return np.bincount(idx, weights.real, minlength=size) + 1j * np.bincount(
+            idx, weights.imag, minlength=size
+        )
     return np.bincount(idx, weights, minlength=size)
 
 
@@ -84,8 +86,9 @@ class ParametricOperator:
     [0.0, 1.0]
     """
 
-    def __init__(self, Q: Any, shape: tuple[int, int], *,
-                 param_shape: tuple[int, ...] | None = None) -> None:
+    def __init__(
+        self, Q: Any, shape: tuple[int, int], *, param_shape: tuple[int, ...] | None = None
+    ) -> None:
         if not sp.issparse(Q):
             Qa = _validate.numeric_array(Q, "Q")
             if Qa.ndim != 2:
@@ -97,7 +100,8 @@ class ParametricOperator:
         m, n = shape
         if Q.ndim != 2 or Q.shape[0] != m * n:
             raise ConvopValueError(
-                f"Q must have m*n = {m * n} rows for shape={shape}; got Q.shape={Q.shape}")
+                f"Q must have m*n = {m * n} rows for shape={shape}; got Q.shape={Q.shape}"
+            )
         if Q.dtype.kind not in "biuf":
             raise ConvopTypeError(f"Q must be real; got dtype {Q.dtype}")
         # CSC: Q is tall (m*n rows, p columns), CSR would store m*n + 1 row pointers
@@ -140,16 +144,17 @@ class ParametricOperator:
         return self._param_shape
 
     def __repr__(self) -> str:
-        return (f"<{type(self).__name__} K: {self._shape[0]}x{self._shape[1]}, "
-                f"p={self.num_params}, nnz(Q)={self._Q.nnz}>")
+        return (
+            f"<{type(self).__name__} K: {self._shape[0]}x{self._shape[1]}, "
+            f"p={self.num_params}, nnz(Q)={self._Q.nnz}>"
+        )
 
     # -- argument checks -----------------------------------------------------------------
     def _theta(self, theta: Any, name: str = "theta") -> np.ndarray:
         arr = _validate.numeric_array(theta, name)
         p = self.num_params
         if arr.shape != (p,) and arr.shape != self._param_shape:
-            accepted = f"({p},)" if self._param_shape == (p,) else \
-                f"({p},) or {self._param_shape}"
+            accepted = f"({p},)" if self._param_shape == (p,) else f"({p},) or {self._param_shape}"
             raise ConvopValueError(f"{name} must have shape {accepted}; got {arr.shape}")
         return arr.astype(_validate.compute_dtype(arr.dtype), copy=False).reshape(-1)
 
@@ -157,11 +162,13 @@ class ParametricOperator:
         arr = _validate.numeric_array(y, name)
         if arr.ndim not in (1, 2) or arr.shape[0] != rows:
             raise ConvopValueError(
-                f"{name} must have shape ({rows},) or ({rows}, k); got {arr.shape}")
+                f"{name} must have shape ({rows},) or ({rows}, k); got {arr.shape}"
+            )
         if like is not None and arr.shape[1:] != like.shape[1:]:
             raise ConvopValueError(
                 f"{name} must have shape {(rows,) + like.shape[1:]} to match y of shape "
-                f"{like.shape}; got {arr.shape}")
+                f"{like.shape}; got {arr.shape}"
+            )
         return arr.astype(_validate.compute_dtype(arr.dtype), copy=False)
 
     # -- the matrix --------------------------------------------------------------------------
@@ -271,14 +278,20 @@ class ParametricOperator:
 class _SparseOperator(Operator):
     """An operator given by a sparse matrix acting on C-order flattened arrays."""
 
-    def __init__(self, A: sp.csr_array, input_shape: tuple[int, ...],
-                 output_shape: tuple[int, ...], dtype: Any) -> None:
+    def __init__(
+        self,
+        A: sp.csr_array,
+        input_shape: tuple[int, ...],
+        output_shape: tuple[int, ...],
+        dtype: Any,
+    ) -> None:
         super().__init__(input_shape, output_shape, dtype)
         self._A = sp.csr_array(A)
         self._AH = sp.csr_array(self._A.conj().T)
 
-    def _mul(self, A: sp.csr_array, x: np.ndarray, nin: tuple[int, ...],
-             nout: tuple[int, ...]) -> np.ndarray:
+    def _mul(
+        self, A: sp.csr_array, x: np.ndarray, nin: tuple[int, ...], nout: tuple[int, ...]
+    ) -> np.ndarray:
         batch = x.shape[: x.ndim - len(nin)]
         xf = x.reshape((-1, prod(nin)))
         out = np.asarray(A @ xf.T).T

@@ -1,4 +1,5 @@
 """Small parametric models of Haber & Ruthotto's notes: diagonal, antisymmetric, M-matrix."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -6,8 +7,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .._errors import ConvopTypeError, ConvopValueError
-from ._base import ParametricOperator
+from convop._core.errors import ConvopTypeError, ConvopValueError
+from convop.parametric._base import ParametricOperator
 
 __all__ = ["Antisymmetric", "Diagonal", "MMatrix"]
 
@@ -20,10 +21,16 @@ def _size(n: Any, name: str = "n", minimum: int = 1) -> int:
     return int(n)
 
 
-def _q(rows: list[int] | np.ndarray, cols: list[int] | np.ndarray,
-       vals: list[float] | np.ndarray, nrows: int, ncols: int) -> sp.csc_array:
-    return sp.coo_array((np.asarray(vals, float), (np.asarray(rows), np.asarray(cols))),
-                        shape=(nrows, ncols)).tocsc()
+def _q(
+    rows: list[int] | np.ndarray,
+    cols: list[int] | np.ndarray,
+    vals: list[float] | np.ndarray,
+    nrows: int,
+    ncols: int,
+) -> sp.csc_array:
+    return sp.coo_array(
+        (np.asarray(vals, float), (np.asarray(rows), np.asarray(cols))), shape=(nrows, ncols)
+    ).tocsc()
 
 
 class Diagonal(ParametricOperator):

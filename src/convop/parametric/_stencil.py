@@ -1,4 +1,5 @@
 """Convolution stencils as parametric models: the kernel is θ."""
+
 from __future__ import annotations
 
 from math import prod
@@ -7,11 +8,11 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .. import _validate
-from .._errors import ConvopValueError
-from .._operator import Operator
-from ..convolution import Convolution
-from ._base import ParametricOperator
+from convop._core import validate as _validate
+from convop._core.errors import ConvopValueError
+from convop._core.operator import Operator
+from convop._operators.convolution import Convolution
+from convop.parametric._base import ParametricOperator
 
 __all__ = ["MultichannelStencil", "Stencil"]
 
@@ -41,8 +42,9 @@ def _axis_taps(n: int, k: int, boundary: str) -> np.ndarray:
     return np.where(r >= n, 2 * n - 1 - r, r)
 
 
-def stencil_taps(kernel_shape: tuple[int, ...], input_shape: tuple[int, ...],
-                 boundary: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def stencil_taps(
+    kernel_shape: tuple[int, ...], input_shape: tuple[int, ...], boundary: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Flat (output, tap, input) index triples of a 'same' correlation with a boundary.
 
     ``z[o] = Σ θ[t] y[q]`` over the returned triples (C-order flat indices of
@@ -53,7 +55,7 @@ def stencil_taps(kernel_shape: tuple[int, ...], input_shape: tuple[int, ...],
     q = np.zeros((1, 1), np.int64)
     ok = np.ones((1, 1), bool)
     for n, k in zip(input_shape, kernel_shape):
-        tab = _axis_taps(n, k, boundary)          # (n, k)
+        tab = _axis_taps(n, k, boundary)  # (n, k)
         no, nt = o.shape
         full = (no, n, nt, k)
         o = np.broadcast_to(o[:, None, :, None] * n + np.arange(n)[None, :, None, None], full)
@@ -78,7 +80,7 @@ class _FlatInput(Operator):
     def _adjoint(self, y: np.ndarray) -> np.ndarray:
         out = self._op._adjoint(y)
         nd = len(self._op.input_shape)
-        return out.reshape(out.shape[:out.ndim - nd] + (-1,))
+        return out.reshape(out.shape[: out.ndim - nd] + (-1,))
 
 
 class _GridModel(ParametricOperator):
@@ -87,17 +89,23 @@ class _GridModel(ParametricOperator):
     _in: tuple[int, ...]
     _out: tuple[int, ...]
 
-    def _grid(self, y: Any, expected: tuple[int, ...], name: str,
-              like: np.ndarray | None = None) -> np.ndarray:
+    def _grid(
+        self, y: Any, expected: tuple[int, ...], name: str, like: np.ndarray | None = None
+    ) -> np.ndarray:
         arr = _validate.numeric_array(y, name)
         d = len(expected)
-        if arr.ndim < d or arr.shape[arr.ndim - d:] != expected:
+        if arr.ndim < d or arr.shape[arr.ndim - d :] != expected:
             raise ConvopValueError(
-                f"{name} must have shape (..., {', '.join(map(str, expected))}); got {arr.shape}")
-        if like is not None and arr.shape[:arr.ndim - d] != like.shape[:like.ndim - len(self._in)]:
+                f"{name} must have shape (..., {', '.join(map(str, expected))}); got {arr.shape}"
+            )
+        if (
+            like is not None
+            and arr.shape[: arr.ndim - d] != like.shape[: like.ndim - len(self._in)]
+        ):
             raise ConvopValueError(
                 f"{name} must have the batch dimensions of y, "
-                f"{like.shape[:like.ndim - len(self._in)]}; got shape {arr.shape}")
+                f"{like.shape[: like.ndim - len(self._in)]}; got shape {arr.shape}"
+            )
         return arr.astype(_validate.compute_dtype(arr.dtype), copy=False)
 
     def _op(self, th: np.ndarray) -> Operator:  # pragma: no cover - abstract
@@ -192,7 +200,8 @@ class Stencil(_GridModel):
         if len(kshape) != len(ishape):
             raise ConvopValueError(
                 f"kernel_shape and input_shape must have the same length; got "
-                f"kernel_shape={kshape} and input_shape={ishape}")
+                f"kernel_shape={kshape} and input_shape={ishape}"
+            )
         self.boundary = _validate.boundary(boundary)
         self.kernel_shape = kshape
         self.input_shape = ishape
@@ -207,8 +216,13 @@ class Stencil(_GridModel):
         return self._op(self._theta(theta))
 
     def _op(self, th: np.ndarray) -> Convolution:
-        return Convolution(th.reshape(self.kernel_shape), self.input_shape, "same",
-                           boundary=self.boundary, correlate=True)
+        return Convolution(
+            th.reshape(self.kernel_shape),
+            self.input_shape,
+            "same",
+            boundary=self.boundary,
+            correlate=True,
+        )
 
     def jacobian_theta(self, theta: Any, y: Any) -> Operator:
         """Jacobian of ``θ ↦ K(θ) y``: input ``(p,)``, output ``y.shape``.
@@ -258,14 +272,17 @@ class MultichannelStencil(_GridModel):
             raise ConvopValueError(
                 f"weight_shape must be (C_out, C_in, *k) and input_shape (C_in, *spatial) "
                 f"with len(k) == len(spatial) >= 1; got weight_shape={wshape} and "
-                f"input_shape={ishape}")
+                f"input_shape={ishape}"
+            )
         if wshape[1] != ishape[0]:
             raise ConvopValueError(
                 f"weight_shape[1] (C_in) must equal input_shape[0]; got weight_shape={wshape} "
-                f"and input_shape={ishape}")
+                f"and input_shape={ishape}"
+            )
         if any(k % 2 == 0 for k in wshape[2:]):
             raise ConvopValueError(
-                f"padding='same' stencils need odd kernel sizes; got weight_shape={wshape}")
+                f"padding='same' stencils need odd kernel sizes; got weight_shape={wshape}"
+            )
         self.boundary = _validate.boundary(boundary)
         self.weight_shape = wshape
         self.input_shape = ishape
@@ -280,8 +297,10 @@ class MultichannelStencil(_GridModel):
         rows = (co * N + o) + cout * N * (ci * N + q)
         cols = (co * cin + ci) * P + t
         rows, cols = np.broadcast_arrays(rows, cols)
-        Q = sp.coo_array((np.ones(rows.size), (rows.ravel(), cols.ravel())),
-                         shape=(cout * N * cin * N, cout * cin * P)).tocsc()
+        Q = sp.coo_array(
+            (np.ones(rows.size), (rows.ravel(), cols.ravel())),
+            shape=(cout * N * cin * N, cout * cin * P),
+        ).tocsc()
         super().__init__(Q, (cout * N, cin * N), param_shape=wshape)
 
     def layer(self, theta: Any) -> Operator:
@@ -289,12 +308,17 @@ class MultichannelStencil(_GridModel):
         return self._op(self._theta(theta))
 
     def _op(self, th: np.ndarray) -> Operator:
-        from .. import ConvLayer
-        return ConvLayer(th.reshape(self.weight_shape), self.input_shape, padding="same",
-                         boundary=self.boundary)
+        from convop import ConvLayer
+
+        return ConvLayer(
+            th.reshape(self.weight_shape), self.input_shape, padding="same", boundary=self.boundary
+        )
 
     def jacobian_theta(self, theta: Any, y: Any) -> Operator:
-        """Jacobian of ``θ ↦ K(θ) y``: input ``(p,)``, output ``y.shape[:-d-1] + (C_out, *spatial)``."""
+        """Jacobian of ``θ ↦ K(θ) y``.
+
+        Input ``(p,)``, output ``y.shape[:-d-1] + (C_out, *spatial)``.
+        """
         th = self._theta(theta)
         yv = self._grid(y, self._in, "y")
         return _FlatInput(self._op(th).kernel_operator(yv))

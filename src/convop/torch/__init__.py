@@ -16,6 +16,7 @@ Examples
 >>> layer(torch.randn(2, 3, 32, 32)).shape
 torch.Size([2, 8, 32, 32])
 """
+
 from __future__ import annotations
 
 try:
@@ -23,9 +24,10 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised without torch only
     raise ImportError(
         "convop.torch needs PyTorch, which is not installed; install it with "
-        '`pip install "convop[torch]"` (or see https://pytorch.org).') from exc
+        '`pip install "convop[torch]"` (or see https://pytorch.org).'
+    ) from exc
 
-from ._functional import METHODS, conv
-from .layers import Conv1d, Conv2d, Conv3d, accelerate
+from convop.torch._functional import METHODS, conv
+from convop.torch.layers import Conv1d, Conv2d, Conv3d, accelerate
 
 __all__ = ["METHODS", "Conv1d", "Conv2d", "Conv3d", "accelerate", "conv"]

@@ -5,6 +5,7 @@ The package-wide calibrated model :func:`convop.choose_method` is asked first
 unavailable or fails, a small torch-specific model below decides. Both compare
 predicted seconds; the choice is cached per shape by the callers.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -13,7 +14,7 @@ from typing import Any
 
 import torch
 
-from ._fft import good_size
+from convop.torch._fft import good_size
 
 __all__ = ["USE_PACKAGE_MODEL", "choose", "estimate"]
 
@@ -21,19 +22,27 @@ __all__ = ["USE_PACKAGE_MODEL", "choose", "estimate"]
 USE_PACKAGE_MODEL = True
 
 # seconds per unit, measured on the 2-core development CPU (float32, torch 2.13)
-_NATIVE_OVERHEAD = 3e-5      # s per call
-_NATIVE_PER_MAC = 2e-11      # s per multiply-add of F.conv*d (forward)
-_NATIVE_PER_PAIR = 5e-10     # s per (output sample × in-channel × out-channel), any kernel
-_NATIVE_BACKWARD = 3.5       # forward + backward ≈ this × forward
-_FFT_OVERHEAD = 2e-4         # s per call (transforms, permutes, launches)
-_FFT_PER_UNIT = 6e-10        # s per L·(log2 L + 1) unit of one real transform
-_FFT_PER_CMAC = 1.5e-9       # s per complex multiply-add of the channel contraction
-_FFT_BACKWARD = 2.0          # forward + backward ≈ this × forward
+_NATIVE_OVERHEAD = 3e-5  # s per call
+_NATIVE_PER_MAC = 2e-11  # s per multiply-add of F.conv*d (forward)
+_NATIVE_PER_PAIR = 5e-10  # s per (output sample × in-channel × out-channel), any kernel
+_NATIVE_BACKWARD = 3.5  # forward + backward ≈ this × forward
+_FFT_OVERHEAD = 2e-4  # s per call (transforms, permutes, launches)
+_FFT_PER_UNIT = 6e-10  # s per L·(log2 L + 1) unit of one real transform
+_FFT_PER_CMAC = 1.5e-9  # s per complex multiply-add of the channel contraction
+_FFT_BACKWARD = 2.0  # forward + backward ≈ this × forward
 
 
-def estimate(batch: int, c_in: int, c_out: int, groups: int, size: tuple[int, ...],
-             kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...],
-             backward: bool = False) -> dict[str, float]:
+def estimate(
+    batch: int,
+    c_in: int,
+    c_out: int,
+    groups: int,
+    size: tuple[int, ...],
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
+    backward: bool = False,
+) -> dict[str, float]:
     """Predicted seconds of ``native`` and ``fft`` (forward, or forward + backward).
 
     Examples
@@ -50,29 +59,46 @@ def estimate(batch: int, c_in: int, c_out: int, groups: int, size: tuple[int, ..
     P = prod(L)
     half = prod(L[:-1]) * (L[-1] // 2 + 1)
     transforms = batch * c_in + batch * c_out + c_out * (c_in // groups)
-    fft = (_FFT_OVERHEAD + _FFT_PER_UNIT * transforms * P * (log2(max(P, 2)) + 1)
-           + _FFT_PER_CMAC * batch * c_out * (c_in // groups) * half)
+    fft = (
+        _FFT_OVERHEAD
+        + _FFT_PER_UNIT * transforms * P * (log2(max(P, 2)) + 1)
+        + _FFT_PER_CMAC * batch * c_out * (c_in // groups) * half
+    )
     if backward:
         native *= _NATIVE_BACKWARD
         fft *= _FFT_BACKWARD
     return {"native": native, "fft": fft}
 
 
-def _package_choice(batch: int, c_in: int, c_out: int, groups: int,
-                    size: tuple[int, ...], kernel: tuple[int, ...],
-                    stride: tuple[int, ...], dilation: tuple[int, ...],
-                    dtype: torch.dtype) -> str | None:
+def _package_choice(
+    batch: int,
+    c_in: int,
+    c_out: int,
+    groups: int,
+    size: tuple[int, ...],
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
+    dtype: torch.dtype,
+) -> str | None:
     import convop
+
     choose_method = getattr(convop, "choose_method", None)
     if choose_method is None:
         return None
     import numpy as np
+
     try:
         np_dtype = np.dtype(str(dtype).replace("torch.", ""))
-        res = choose_method(_Shape((batch, c_in) + size, np_dtype),
-                            _Shape((c_out, c_in // groups) + kernel, np_dtype),
-                            channels=(c_in, c_out), groups=groups, stride=stride,
-                            dilation=dilation, padding=0)
+        res = choose_method(
+            _Shape((batch, c_in) + size, np_dtype),
+            _Shape((c_out, c_in // groups) + kernel, np_dtype),
+            channels=(c_in, c_out),
+            groups=groups,
+            stride=stride,
+            dilation=dilation,
+            padding=0,
+        )
     except (TypeError, ValueError, KeyError, ImportError):  # spec not understood: use ours
         return None
     if res in ("direct", "gemm", "native"):
@@ -92,9 +118,19 @@ class _Shape:
 
 
 @lru_cache(maxsize=4096)
-def choose(batch: int, c_in: int, c_out: int, groups: int, size: tuple[int, ...],
-           kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...],
-           dtype: torch.dtype, device: str, backward: bool = False) -> str:
+def choose(
+    batch: int,
+    c_in: int,
+    c_out: int,
+    groups: int,
+    size: tuple[int, ...],
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
+    dtype: torch.dtype,
+    device: str,
+    backward: bool = False,
+) -> str:
     """``'native'`` or ``'fft'`` for a convolution of an input padded to ``size``.
 
     Complex and integer dtypes always get ``native`` (the FFT path is real only).
@@ -104,9 +140,17 @@ def choose(batch: int, c_in: int, c_out: int, groups: int, size: tuple[int, ...]
     if prod(kernel) == 1:
         return "native"
     if USE_PACKAGE_MODEL:
-        res = _package_choice(batch, c_in, c_out, groups, size, kernel, stride, dilation,
-                              torch.float32 if dtype in (torch.float16, torch.bfloat16)
-                              else dtype)
+        res = _package_choice(
+            batch,
+            c_in,
+            c_out,
+            groups,
+            size,
+            kernel,
+            stride,
+            dilation,
+            torch.float32 if dtype in (torch.float16, torch.bfloat16) else dtype,
+        )
         if res is not None:
             return res
     est = estimate(batch, c_in, c_out, groups, size, kernel, stride, dilation, backward)

@@ -17,6 +17,7 @@ Sizes: a valid correlation of a length-``S`` signal only needs a transform
 length ``L >= S`` (the outputs that would wrap are discarded), so every map uses
 one ``L`` per axis, the next 2·3·5-smooth length ``>= S``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ def good_size(n: int) -> int:
     >>> good_size(94), good_size(97), good_size(1)
     (96, 100, 1)
     """
-    best = 1 << max(0, (n - 1).bit_length())       # the next power of two
+    best = 1 << max(0, (n - 1).bit_length())  # the next power of two
     p5 = 1
     while p5 < best:
         p35 = p5
@@ -55,8 +56,8 @@ def good_size(n: int) -> int:
 class FFTGeometry:
     """Static description of one ``A(xp, w)``: sizes, stride, dilation, groups."""
 
-    size: tuple[int, ...]        #: padded input spatial shape S
-    kernel: tuple[int, ...]      #: kernel spatial shape K
+    size: tuple[int, ...]  #: padded input spatial shape S
+    kernel: tuple[int, ...]  #: kernel spatial shape K
     stride: tuple[int, ...]
     dilation: tuple[int, ...]
     groups: int
@@ -284,13 +285,19 @@ class _WeightGrad(torch.autograd.Function):
         return dx, dg, None
 
 
-def fft_conv(xp: torch.Tensor, w: torch.Tensor, stride: tuple[int, ...],
-             dilation: tuple[int, ...], groups: int) -> torch.Tensor:
+def fft_conv(
+    xp: torch.Tensor,
+    w: torch.Tensor,
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
+    groups: int,
+) -> torch.Tensor:
     """Valid cross-correlation of an already padded, batched input by FFT.
 
     Same result as ``F.conv{d}d(xp, w, stride=stride, dilation=dilation, groups=groups)``
     with an FFT-computed backward. Arguments arrive validated.
     """
-    geo = FFTGeometry(tuple(xp.shape[2:]), tuple(w.shape[2:]), tuple(stride),
-                      tuple(dilation), groups)
+    geo = FFTGeometry(
+        tuple(xp.shape[2:]), tuple(w.shape[2:]), tuple(stride), tuple(dilation), groups
+    )
     return _Correlate.apply(xp, w, geo)

@@ -1,4 +1,5 @@
 """``convop.torch.conv``: N-D convolution layer semantics with a native or FFT path."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -8,19 +9,24 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .. import _validate
-from .._errors import ConvopTypeError, ConvopValueError, invalid
-from .._validate import channel_groups
-from . import _cost
-from ._fft import fft_conv
-from ._padding import pad, pad_pairs
+from convop._core import validate as _validate
+from convop._core.errors import ConvopTypeError, ConvopValueError, invalid
+from convop._core.validate import channel_groups
+from convop.torch import _cost
+from convop.torch._fft import fft_conv
+from convop.torch._padding import pad, pad_pairs
 
 __all__ = ["METHODS", "conv", "normalise_method", "plan_method", "validated"]
 
 #: accepted ``method`` values; ``direct`` and ``gemm`` are aliases of ``native``
 METHODS = ("auto", "native", "fft", "direct", "gemm")
-_METHOD_ALIASES = {"auto": "auto", "native": "native", "fft": "fft",
-                   "direct": "native", "gemm": "native"}
+_METHOD_ALIASES = {
+    "auto": "auto",
+    "native": "native",
+    "fft": "fft",
+    "direct": "native",
+    "gemm": "native",
+}
 _NATIVE = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 
 
@@ -45,32 +51,43 @@ def _check(x: Any, weight: Any, bias: Any, groups: int) -> tuple[int, bool]:
     if weight.ndim not in (3, 4, 5):
         raise ConvopValueError(
             f"weight must have shape (C_out, C_in/groups, *kernel) with 1, 2 or 3 spatial "
-            f"axes; got shape {tuple(weight.shape)}")
+            f"axes; got shape {tuple(weight.shape)}"
+        )
     d = weight.ndim - 2
     if x.ndim not in (d + 1, d + 2):
         raise ConvopValueError(
             f"x must have shape (N, C_in, *spatial) or (C_in, *spatial) with {d} spatial "
-            f"axes for a weight of shape {tuple(weight.shape)}; got shape {tuple(x.shape)}")
+            f"axes for a weight of shape {tuple(weight.shape)}; got shape {tuple(x.shape)}"
+        )
     if x.dtype != weight.dtype:
         raise ConvopTypeError(
-            f"x and weight must have the same dtype; got {x.dtype} and {weight.dtype}")
+            f"x and weight must have the same dtype; got {x.dtype} and {weight.dtype}"
+        )
     c_in = x.shape[-d - 1]
     c_out, c_in_g = weight.shape[:2]
     channel_groups(groups, c_in, tuple(weight.shape))
     if bias is not None:
         if not isinstance(bias, torch.Tensor):
-            raise ConvopTypeError(f"bias must be a torch.Tensor or None; got "
-                                  f"{type(bias).__name__}")
+            raise ConvopTypeError(f"bias must be a torch.Tensor or None; got {type(bias).__name__}")
         if tuple(bias.shape) != (c_out,):
             raise ConvopValueError(
-                f"bias must have shape (C_out,) = ({c_out},); got {tuple(bias.shape)}")
+                f"bias must have shape (C_out,) = ({c_out},); got {tuple(bias.shape)}"
+            )
     return d, x.ndim == d + 2
 
 
-def conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None, *,
-         stride: int | Sequence[int] = 1, padding: Any = 0,
-         dilation: int | Sequence[int] = 1, groups: int = 1, boundary: str = "zero",
-         method: str = "auto") -> torch.Tensor:
+def conv(
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None = None,
+    *,
+    stride: int | Sequence[int] = 1,
+    padding: Any = 0,
+    dilation: int | Sequence[int] = 1,
+    groups: int = 1,
+    boundary: str = "zero",
+    method: str = "auto",
+) -> torch.Tensor:
     r"""N-D convolution with :func:`torch.nn.functional.conv1d`/``2d``/``3d`` semantics.
 
     Cross-correlation, channels first, chosen by ``weight.ndim``, differentiable to
@@ -144,18 +161,33 @@ def conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None
     """
     bnd = _validate.boundary(boundary)
     meth = normalise_method(method)
-    stride_t, pads, dilation_t, groups, batched = validated(x, weight, bias, stride, padding,
-                                                            dilation, groups, meth)
+    stride_t, pads, dilation_t, groups, batched = validated(
+        x, weight, bias, stride, padding, dilation, groups, meth
+    )
     if meth == "auto":
-        meth = plan_method(x, weight, groups, pads, stride_t, dilation_t, batched,
-                           torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad))
+        meth = plan_method(
+            x,
+            weight,
+            groups,
+            pads,
+            stride_t,
+            dilation_t,
+            batched,
+            torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad),
+        )
     return _conv(x, weight, bias, stride_t, pads, dilation_t, groups, bnd, meth, batched)
 
 
-def validated(x: Any, weight: Any, bias: Any, stride: Any, padding: Any, dilation: Any,
-              groups: Any, method: str
-              ) -> tuple[tuple[int, ...], tuple[tuple[int, int], ...], tuple[int, ...], int,
-                         bool]:
+def validated(
+    x: Any,
+    weight: Any,
+    bias: Any,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    groups: Any,
+    method: str,
+) -> tuple[tuple[int, ...], tuple[tuple[int, int], ...], tuple[int, ...], int, bool]:
     """Check everything once → (stride, pads, dilation, groups, batched)."""
     groups = _groups(groups)
     d, batched = _check(x, weight, bias, groups)
@@ -163,36 +195,62 @@ def validated(x: Any, weight: Any, bias: Any, stride: Any, padding: Any, dilatio
     dilation_t = _validate.int_tuple(dilation, d, "dilation")
     kernel = tuple(weight.shape[2:])
     pads = pad_pairs(padding, kernel, dilation_t, stride_t)
-    spatial = tuple(x.shape[x.ndim - d:])
+    spatial = tuple(x.shape[x.ndim - d :])
     size = tuple(n + l + r for n, (l, r) in zip(spatial, pads))
     for n, k, dl in zip(size, kernel, dilation_t):
         if n < dl * (k - 1) + 1:
             raise ConvopValueError(
                 f"the padded input {size} is smaller than the dilated kernel "
                 f"(d·(k−1)+1 with kernel {kernel}, dilation {dilation_t}) for x of shape "
-                f"{tuple(x.shape)}, padding={padding!r}")
+                f"{tuple(x.shape)}, padding={padding!r}"
+            )
     if method == "fft" and (x.is_complex() or not x.is_floating_point()):
         raise ConvopTypeError(f"method='fft' needs a real floating dtype; got {x.dtype}")
     return stride_t, pads, dilation_t, groups, batched
 
 
-def plan_method(x: torch.Tensor, weight: torch.Tensor, groups: int,
-                pads: tuple[tuple[int, int], ...], stride: tuple[int, ...],
-                dilation: tuple[int, ...], batched: bool, backward: bool) -> str:
+def plan_method(
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    groups: int,
+    pads: tuple[tuple[int, int], ...],
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
+    batched: bool,
+    backward: bool,
+) -> str:
     """``native`` or ``fft`` for validated arguments (the cost model of :mod:`._cost`)."""
     d = len(stride)
-    spatial = tuple(x.shape[x.ndim - d:])
+    spatial = tuple(x.shape[x.ndim - d :])
     size = tuple(n + l + r for n, (l, r) in zip(spatial, pads))
     n_batch = x.shape[0] if batched else 1
-    return _cost.choose(n_batch, x.shape[-d - 1], weight.shape[0], groups, size,
-                        tuple(weight.shape[2:]), stride, dilation, x.dtype, x.device.type,
-                        backward)
+    return _cost.choose(
+        n_batch,
+        x.shape[-d - 1],
+        weight.shape[0],
+        groups,
+        size,
+        tuple(weight.shape[2:]),
+        stride,
+        dilation,
+        x.dtype,
+        x.device.type,
+        backward,
+    )
 
 
-def _conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
-          stride: tuple[int, ...], pads: tuple[tuple[int, int], ...],
-          dilation: tuple[int, ...], groups: int, boundary: str, method: str,
-          batched: bool) -> torch.Tensor:
+def _conv(
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None,
+    stride: tuple[int, ...],
+    pads: tuple[tuple[int, int], ...],
+    dilation: tuple[int, ...],
+    groups: int,
+    boundary: str,
+    method: str,
+    batched: bool,
+) -> torch.Tensor:
     """Validated, canonical arguments → output (the layers call this directly)."""
     d = len(stride)
     if not batched:
@@ -206,7 +264,7 @@ def _conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
     else:
         xp = pad(x, pads, boundary)
         dtype = xp.dtype
-        if dtype in (torch.float16, torch.bfloat16):   # no half FFTs: compute in float32
+        if dtype in (torch.float16, torch.bfloat16):  # no half FFTs: compute in float32
             xp, w = xp.float(), weight.float()
         else:
             w = weight

@@ -1,4 +1,5 @@
 """Padding arguments (torch conventions) and boundary extension of torch tensors."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -7,7 +8,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .._validate import NUMPY_PAD_MODE, padding_pairs
+from convop._core.validate import NUMPY_PAD_MODE, padding_pairs
 
 __all__ = ["pad", "pad_pairs"]
 
@@ -19,8 +20,7 @@ _TORCH_PAD_MODE = {"periodic": "circular", "reflect": "reflect", "replicate": "r
 pad_pairs = padding_pairs
 
 
-def _torch_can_pad(mode: str, sizes: Sequence[int],
-                   pads: Sequence[tuple[int, int]]) -> bool:
+def _torch_can_pad(mode: str, sizes: Sequence[int], pads: Sequence[tuple[int, int]]) -> bool:
     if mode == "replicate":
         return len(sizes) <= 3
     if mode == "circular":
@@ -42,7 +42,7 @@ def pad(x: torch.Tensor, pads: Sequence[tuple[int, int]], boundary: str) -> torc
     flat = [q for lr in reversed(pads) for q in lr]
     if boundary == "zero":
         return F.pad(x, flat)
-    sizes = x.shape[x.ndim - len(pads):]
+    sizes = x.shape[x.ndim - len(pads) :]
     mode = _TORCH_PAD_MODE.get(boundary)
     if mode is not None and _torch_can_pad(mode, sizes, pads):
         return F.pad(x, flat, mode=mode)

@@ -1,4 +1,5 @@
 """Drop-in ``torch.nn.Conv1d/2d/3d`` subclasses that pick native or FFT per shape."""
+
 from __future__ import annotations
 
 from typing import Any, TypeVar
@@ -6,22 +7,26 @@ from typing import Any, TypeVar
 import torch
 from torch import nn
 
-from .. import _validate
-from .._errors import ConvopTypeError, ConvopValueError
-from ._functional import _conv, normalise_method, plan_method, validated
+from convop._core import validate as _validate
+from convop._core.errors import ConvopTypeError, ConvopValueError
+from convop.torch._functional import _conv, normalise_method, plan_method, validated
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "accelerate"]
 
 #: torch ``padding_mode`` of every boundary torch implements
-_PADDING_MODE = {"zero": "zeros", "periodic": "circular", "reflect": "reflect",
-                 "replicate": "replicate"}
+_PADDING_MODE = {
+    "zero": "zeros",
+    "periodic": "circular",
+    "reflect": "reflect",
+    "replicate": "replicate",
+}
 
 M = TypeVar("M", bound=nn.Module)
 
 
 def _resolve_boundary(padding_mode: Any, boundary: Any) -> tuple[str, str]:
     """(torch padding_mode to give nn.ConvNd, canonical boundary)."""
-    from_mode = _validate.boundary(padding_mode)   # torch names are boundary aliases
+    from_mode = _validate.boundary(padding_mode)  # torch names are boundary aliases
     if boundary is None:
         bnd = from_mode
     else:
@@ -29,7 +34,8 @@ def _resolve_boundary(padding_mode: Any, boundary: Any) -> tuple[str, str]:
         if padding_mode != "zeros" and from_mode != bnd:
             raise ConvopValueError(
                 f"boundary={boundary!r} contradicts padding_mode={padding_mode!r}; give one "
-                f"of them (boundary wins when padding_mode is left at 'zeros')")
+                f"of them (boundary wins when padding_mode is left at 'zeros')"
+            )
     return _PADDING_MODE.get(bnd, "zeros"), bnd
 
 
@@ -46,22 +52,30 @@ class _ConvopConv:
         self.boundary = boundary
         self._plans: dict[tuple[Any, ...], str] = {}
 
-    def _conv_forward(self, input: torch.Tensor, weight: torch.Tensor,
-                      bias: torch.Tensor | None) -> torch.Tensor:
+    def _conv_forward(
+        self, input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None
+    ) -> torch.Tensor:
         stride, pads, dilation, groups, batched = validated(
-            input, weight, bias, self.stride, self.padding,  # type: ignore[attr-defined]
-            self.dilation, self.groups, self.method)  # type: ignore[attr-defined]
+            input,
+            weight,
+            bias,
+            self.stride,
+            self.padding,  # type: ignore[attr-defined]
+            self.dilation,
+            self.groups,
+            self.method,
+        )  # type: ignore[attr-defined]
         meth = self.method
         if meth == "auto":
             backward = torch.is_grad_enabled() and (input.requires_grad or weight.requires_grad)
             key = (tuple(input.shape), input.dtype, input.device.type, backward)
             meth = self._plans.get(key)  # type: ignore[assignment]
             if meth is None:
-                meth = plan_method(input, weight, groups, pads, stride, dilation, batched,
-                                   backward)
+                meth = plan_method(input, weight, groups, pads, stride, dilation, batched, backward)
                 self._plans[key] = meth
-        return _conv(input, weight, bias, stride, pads, dilation, groups, self.boundary,
-                     meth, batched)
+        return _conv(
+            input, weight, bias, stride, pads, dilation, groups, self.boundary, meth, batched
+        )
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
         return self._conv_forward(input, self.weight, self.bias)  # type: ignore[attr-defined]
@@ -70,8 +84,13 @@ class _ConvopConv:
         base = super().extra_repr()  # type: ignore[misc]
         return f"{base}, method={self.method!r}, boundary={self.boundary!r}"
 
-    def plan(self, input_shape: tuple[int, ...], *, dtype: torch.dtype | None = None,
-             backward: bool = True) -> str:
+    def plan(
+        self,
+        input_shape: tuple[int, ...],
+        *,
+        dtype: torch.dtype | None = None,
+        backward: bool = True,
+    ) -> str:
         """The method ``method='auto'`` picks for inputs of ``input_shape``.
 
         Examples
@@ -85,15 +104,23 @@ class _ConvopConv:
         x = torch.empty(tuple(input_shape), dtype=dt, device="meta")
         wm = torch.empty(w.shape, dtype=dt, device="meta")
         stride, pads, dilation, groups, batched = validated(
-            x, wm, None, self.stride, self.padding,  # type: ignore[attr-defined]
-            self.dilation, self.groups, "auto")  # type: ignore[attr-defined]
+            x,
+            wm,
+            None,
+            self.stride,
+            self.padding,  # type: ignore[attr-defined]
+            self.dilation,
+            self.groups,
+            "auto",
+        )  # type: ignore[attr-defined]
         if self.method != "auto":
             return self.method
         return plan_method(x, wm, groups, pads, stride, dilation, batched, backward)
 
     @classmethod
-    def from_module(cls, module: nn.Module, *, method: str = "auto",
-                    boundary: str | None = None) -> Any:
+    def from_module(
+        cls, module: nn.Module, *, method: str = "auto", boundary: str | None = None
+    ) -> Any:
         """Convert a ``torch.nn`` convolution, sharing its parameters.
 
         The new layer holds the *same* ``weight`` and ``bias`` Parameter objects
@@ -118,16 +145,28 @@ class _ConvopConv:
         if not isinstance(module, cls._base):
             raise ConvopTypeError(
                 f"{cls.__name__}.from_module needs a torch.nn.{cls._base.__name__}; got "
-                f"{type(module).__name__}")
+                f"{type(module).__name__}"
+            )
         weight = module.weight  # type: ignore[attr-defined]
         if isinstance(weight, nn.parameter.UninitializedParameter):
             raise ConvopValueError(
-                f"cannot convert a lazy {type(module).__name__} before its first forward")
-        new = cls(module.in_channels, module.out_channels,  # type: ignore[call-arg]
-                  module.kernel_size, stride=module.stride, padding=module.padding,
-                  dilation=module.dilation, groups=module.groups,
-                  bias=module.bias is not None, padding_mode=module.padding_mode,
-                  device="meta", dtype=weight.dtype, method=method, boundary=boundary)
+                f"cannot convert a lazy {type(module).__name__} before its first forward"
+            )
+        new = cls(
+            module.in_channels,
+            module.out_channels,  # type: ignore[call-arg]
+            module.kernel_size,
+            stride=module.stride,
+            padding=module.padding,
+            dilation=module.dilation,
+            groups=module.groups,
+            bias=module.bias is not None,
+            padding_mode=module.padding_mode,
+            device="meta",
+            dtype=weight.dtype,
+            method=method,
+            boundary=boundary,
+        )
         new.weight = weight
         new.bias = module.bias
         new.train(module.training)
@@ -169,14 +208,38 @@ class Conv1d(_ConvopConv, nn.Conv1d):
     __doc__ = _layer_doc(1)
     _nd, _base = 1, nn.Conv1d
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any,
-                 stride: Any = 1, padding: Any = 0, dilation: Any = 1, groups: int = 1,
-                 bias: bool = True, padding_mode: str = "zeros", device: Any = None,
-                 dtype: Any = None, *, method: str = "auto", boundary: str | None = None
-                 ) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        dilation: Any = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device: Any = None,
+        dtype: Any = None,
+        *,
+        method: str = "auto",
+        boundary: str | None = None,
+    ) -> None:
         torch_mode, bnd = _resolve_boundary(padding_mode, boundary)
-        nn.Conv1d.__init__(self, in_channels, out_channels, kernel_size, stride, padding,
-                           dilation, groups, bias, torch_mode, device, dtype)
+        nn.Conv1d.__init__(
+            self,
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            torch_mode,
+            device,
+            dtype,
+        )
         self._init_convop(method, bnd)
 
 
@@ -184,14 +247,38 @@ class Conv2d(_ConvopConv, nn.Conv2d):
     __doc__ = _layer_doc(2)
     _nd, _base = 2, nn.Conv2d
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any,
-                 stride: Any = 1, padding: Any = 0, dilation: Any = 1, groups: int = 1,
-                 bias: bool = True, padding_mode: str = "zeros", device: Any = None,
-                 dtype: Any = None, *, method: str = "auto", boundary: str | None = None
-                 ) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        dilation: Any = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device: Any = None,
+        dtype: Any = None,
+        *,
+        method: str = "auto",
+        boundary: str | None = None,
+    ) -> None:
         torch_mode, bnd = _resolve_boundary(padding_mode, boundary)
-        nn.Conv2d.__init__(self, in_channels, out_channels, kernel_size, stride, padding,
-                           dilation, groups, bias, torch_mode, device, dtype)
+        nn.Conv2d.__init__(
+            self,
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            torch_mode,
+            device,
+            dtype,
+        )
         self._init_convop(method, bnd)
 
 
@@ -199,14 +286,38 @@ class Conv3d(_ConvopConv, nn.Conv3d):
     __doc__ = _layer_doc(3)
     _nd, _base = 3, nn.Conv3d
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any,
-                 stride: Any = 1, padding: Any = 0, dilation: Any = 1, groups: int = 1,
-                 bias: bool = True, padding_mode: str = "zeros", device: Any = None,
-                 dtype: Any = None, *, method: str = "auto", boundary: str | None = None
-                 ) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        dilation: Any = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device: Any = None,
+        dtype: Any = None,
+        *,
+        method: str = "auto",
+        boundary: str | None = None,
+    ) -> None:
         torch_mode, bnd = _resolve_boundary(padding_mode, boundary)
-        nn.Conv3d.__init__(self, in_channels, out_channels, kernel_size, stride, padding,
-                           dilation, groups, bias, torch_mode, device, dtype)
+        nn.Conv3d.__init__(
+            self,
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            torch_mode,
+            device,
+            dtype,
+        )
         self._init_convop(method, bnd)
 
 

@@ -1,0 +1,40 @@
+"""Whether convop may use torch: only when the caller has already imported it (like
+einops, convop never imports a framework itself), and not when forbidden.
+
+``ALLOWED`` is the switch: ``None`` (default) follows ``sys.modules``; ``False``
+forbids torch (tests and memory measurements set it); ``True`` allows it once imported.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import numpy as np
+
+ALLOWED: bool | None = None
+
+
+def available() -> bool:
+    """True when torch may be used: already imported by the caller and not forbidden."""
+    if ALLOWED is None:
+        return "torch" in sys.modules
+    return ALLOWED and "torch" in sys.modules
+
+
+@contextmanager
+def forbidden() -> Iterator[None]:
+    """Run the block on the NumPy/SciPy paths only."""
+    global ALLOWED
+    saved, ALLOWED = ALLOWED, False
+    try:
+        yield
+    finally:
+        ALLOWED = saved
+
+
+def as_torchable(arr: np.ndarray) -> np.ndarray:
+    """C-contiguous and writable (torch.from_numpy warns on read-only arrays)."""
+    arr = np.ascontiguousarray(arr)
+    return arr if arr.flags.writeable else arr.copy()

@@ -1,0 +1,272 @@
+"""FFT backends over the trailing ``nd`` axes: real FFTs (``scipy.fft``, complex
+only for complex data) and overlap-add (blocked FFT for long inputs).
+
+Zero padding never copies the input: it is the FFT length, chosen as the smallest
+fast length that keeps the samples kept free of circular wrap-around.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
+from functools import lru_cache
+from math import log2, prod
+
+import numpy as np
+import scipy.fft as sfft
+
+from convop._core import threads as _threads
+from convop._core.extension import fast_pad
+from convop._core.optional import as_torchable
+from convop._core.optional import available as torch_available
+
+#: extra cost per radix-3/5/7/11 pass relative to a radix-2/4 one (per log2 of the
+#: length), and how far past the shortest 5-smooth length to look: fitted on 1-D real
+#: transforms of 600-500 000 samples on the development machine, where
+#: ``next_fast_len`` picks, e.g., 13122 = 2·3⁸ (235 µs in float64) over 13500 (206 µs),
+#: 40000 (1.07 ms) over 40960 (0.73 ms); over 14 sizes 10% faster in geomean
+ODD_RADIX_COST = 0.3
+FFT_LENGTH_SLACK = 1.12
+
+
+#: 5-smooth lengths up to this bound are tabulated; longer transforms take scipy's choice
+SMOOTH_MAX = 1 << 34
+
+
+@lru_cache(maxsize=1)
+def _smooth_table() -> tuple[list[int], list[float]]:
+    """All 5-smooth numbers up to ``SMOOTH_MAX`` (about 2 300), sorted, with their
+    costs: built once, so a cold :func:`fft_length` is two bisections."""
+    lengths = []
+    p5 = 1
+    while p5 <= SMOOTH_MAX:
+        p35 = p5
+        while p35 <= SMOOTH_MAX:
+            length = p35
+            while length <= SMOOTH_MAX:
+                lengths.append(length)
+                length *= 2
+            p35 *= 3
+        p5 *= 5
+    lengths.sort()
+    return lengths, [_length_cost(n) for n in lengths]
+
+
+@lru_cache(maxsize=4096)
+def fft_length(n: int, real: bool = True) -> int:
+    """A fast transform length of at least ``n``: the cheapest by ``L·(log2 L + 0.3 ·
+    log2 of L's odd factors)`` among the 5-smooth lengths up to 12% past the shortest
+    (and scipy's own choice, 11-smooth for complex transforms)."""
+    shortest = sfft.next_fast_len(n, real=real)
+    if n <= 64 or n > SMOOTH_MAX:
+        return shortest
+    lengths, costs = _smooth_table()
+    lo = bisect_left(lengths, n)  # lengths[lo]: the shortest 5-smooth
+    hi = bisect_right(lengths, int(min(shortest, lengths[lo]) * FFT_LENGTH_SLACK))
+    best = shortest
+    best_cost = costs[lo] if lengths[lo] == shortest else _length_cost(shortest)
+    for i in range(lo, hi):
+        if costs[i] < best_cost:
+            best, best_cost = lengths[i], costs[i]
+    return best
+
+
+def _length_cost(length: int) -> float:
+    odd, rest = 0.0, length
+    for radix in (3, 5, 7, 11):
+        while rest % radix == 0:
+            rest //= radix
+            odd += log2(radix)
+    return length * (log2(length) + ODD_RADIX_COST * odd)
+
+
+def _dtype(a: np.ndarray, b: np.ndarray) -> np.dtype:
+    return np.result_type(a.dtype, b.dtype)
+
+
+def _lead_b(b: np.ndarray, nd: int) -> int:
+    return prod(b.shape[: b.ndim - nd])
+
+
+#: FFT worker threads (scipy.fft ``workers=``) for large transforms; -1: every core
+WORKERS = -1
+#: transforms smaller than this many samples run on one thread (threads cost more)
+PARALLEL_MIN = 1 << 17
+
+
+def workers(size: int) -> int:
+    """scipy.fft ``workers=`` for a transform of ``size`` samples in total: one for
+    small ones and while a core is busy elsewhere (``_threads.contended``)."""
+    return WORKERS if size >= PARALLEL_MIN and not _threads.contended() else 1
+
+
+# -- FFT ----------------------------------------------------------------------------------
+def _is_complex(*arrs: np.ndarray) -> bool:
+    return any(x.dtype.kind == "c" for x in arrs)
+
+
+#: multi-axis transforms at least this large use torch.fft when the caller has
+#: imported torch: measured here 1.6-2.7x faster than scipy.fft from 256² up, but
+#: 2x slower up to 128² (per-call overhead), crossing near 192²; slower in 1-D
+TORCH_FFT_MIN = 1 << 15
+
+
+def _torch_product(a: np.ndarray, b: np.ndarray, nd: int, fshape: tuple[int, ...]) -> np.ndarray:
+    import torch
+
+    dims = tuple(range(-nd, 0))
+    ta, tb = torch.from_numpy(as_torchable(a)), torch.from_numpy(as_torchable(b))
+    fa = torch.fft.rfftn(ta, s=fshape, dim=dims)
+    fa *= torch.fft.rfftn(tb, s=fshape, dim=dims)
+    return torch.fft.irfftn(fa, s=fshape, dim=dims).numpy()
+
+
+def _spectral_product(a: np.ndarray, b: np.ndarray, nd: int, fshape: tuple[int, ...]) -> np.ndarray:
+    axes = tuple(range(-nd, 0))
+    if (
+        nd >= 2
+        and prod(fshape) >= TORCH_FFT_MIN
+        and a.dtype == b.dtype
+        and a.dtype.char in "fd"
+        and torch_available()
+    ):
+        return _torch_product(a, b, nd, fshape)
+    WORKERS = workers(prod(fshape) * (a.size // max(prod(a.shape[a.ndim - nd :]), 1)))
+    if _is_complex(a, b):
+        fa = sfft.fftn(a, fshape, axes=axes, workers=WORKERS)
+        fb = sfft.fftn(b, fshape, axes=axes, workers=WORKERS)
+        fa = fa * fb if fa.shape != np.broadcast_shapes(fa.shape, fb.shape) else _imul(fa, fb)
+        return sfft.ifftn(fa, fshape, axes=axes, workers=WORKERS, overwrite_x=True)
+    fa = sfft.rfftn(a, fshape, axes=axes, workers=WORKERS)
+    fb = sfft.rfftn(b, fshape, axes=axes, workers=WORKERS)
+    fa = fa * fb if fa.shape != np.broadcast_shapes(fa.shape, fb.shape) else _imul(fa, fb)
+    return sfft.irfftn(fa, fshape, axes=axes, workers=WORKERS, overwrite_x=True)
+
+
+def _imul(fa: np.ndarray, fb: np.ndarray) -> np.ndarray:
+    np.multiply(fa, fb, out=fa)
+    return fa
+
+
+def _crop(out: np.ndarray, starts: Sequence[int], sizes: Sequence[int], dt: np.dtype) -> np.ndarray:
+    """The kept part of a circular convolution: a view when it is at least half of the
+    transform (as :func:`scipy.signal.fftconvolve` returns), a copy otherwise, so that
+    a small result never pins a large buffer. Copying the crop cost 10-30% of 2-D FFT
+    convolutions from 256² up (1024², 31×31 float32 ``same``: 9.1 -> 6.4 ms)."""
+    sl = (Ellipsis,) + tuple(slice(s, s + n) for s, n in zip(starts, sizes))
+    res = out[sl]
+    if res.dtype != dt:
+        return res.astype(dt)
+    return res if 2 * res.size >= out.size else np.ascontiguousarray(res)
+
+
+def _fft_padded(
+    a: np.ndarray, b: np.ndarray, nd: int, pads: tuple[tuple[int, int], ...]
+) -> np.ndarray:
+    """valid(zero-pad(a), b): a crop of the full convolution, zero padding done by the
+    FFT length (no padded copy of ``a``); the length is the smallest that keeps the
+    cropped samples free of circular wrap-around."""
+    na, nb = a.shape[a.ndim - nd :], b.shape[b.ndim - nd :]
+    real = not _is_complex(a, b)
+    starts, sizes, fshape = [], [], []
+    for p, q, (l, r) in zip(na, nb, pads):
+        s, n = q - 1 - l, p + l + r - q + 1
+        need = max(p + q - 1 - s, s + n) if s >= 0 else p + q - 1
+        fshape.append(fft_length(need, real))
+        starts.append(s)
+        sizes.append(n)
+    if any(s < 0 for s in starts):  # padding wider than k − 1: pad explicitly
+        return valid_fft(fast_pad(a, nd, pads, "zero"), b, nd)
+    out = _spectral_product(a, b, nd, tuple(fshape))
+    return _crop(out, starts, sizes, _dtype(a, b))
+
+
+def valid_fft(a: np.ndarray, b: np.ndarray, nd: int) -> np.ndarray:
+    """Circular convolution of length >= na leaves the valid part uncorrupted."""
+    return _fft_padded(a, b, nd, ((0, 0),) * nd)
+
+
+def full_fft(a: np.ndarray, b: np.ndarray, nd: int) -> np.ndarray:
+    nb = b.shape[b.ndim - nd :]
+    return _fft_padded(a, b, nd, tuple((q - 1, q - 1) for q in nb))
+
+
+# -- overlap-add --------------------------------------------------------------------------
+def oa_block(n: int, k: int, real: bool = True) -> int:
+    """FFT block length of an overlap-add axis (0: no blocking); see
+    :func:`convop._planning.choose.oa_block`, the cost model's own choice."""
+    from convop._planning.choose import oa_block as _blk
+
+    return _blk(n, k)[0]
+
+
+def full_oa(a: np.ndarray, b: np.ndarray, nd: int) -> np.ndarray:
+    """Full convolution by overlap-add along the axes where blocking pays."""
+    na, nb = a.shape[a.ndim - nd :], b.shape[b.ndim - nd :]
+    real = not _is_complex(a, b)
+    blocks = [oa_block(p, q, real) for p, q in zip(na, nb)]
+    if not any(blocks) or _lead_b(b, nd) > 1:
+        return full_fft(a, b, nd)
+    lead = a.shape[: a.ndim - nd]
+    nl = len(lead)
+    # reshape every blocked axis of ``a`` into (nblocks, step), zero-padded
+    shape, fshape, widths = list(lead), [], [(0, 0)] * nl
+    steps = []
+    for p, q, blk in zip(na, nb, blocks):
+        if blk:
+            step = blk - q + 1
+            nblk = -(-p // step)
+            widths.append((0, nblk * step - p))
+            shape += [nblk, step]
+            fshape.append(blk)
+            steps.append((nblk, step))
+        else:
+            widths.append((0, 0))
+            shape.append(p)
+            fshape.append(fft_length(p + q - 1, real))
+            steps.append(None)
+    if any(w for _, w in widths):
+        a = np.pad(a, widths)
+    a = a.reshape(shape)
+    # FFT axes: the step axes (blocked) or the whole axis
+    axes, pos = [], nl
+    for st in steps:
+        pos += 2 if st else 1
+        axes.append(pos - 1)
+    ax = tuple(x - len(shape) for x in axes)
+    bshape = [1] * len(shape)
+    for x, q in zip(axes, nb):
+        bshape[x] = q
+    bb = b.reshape(bshape)
+    WORKERS = workers(a.size)
+    if real:
+        fa = sfft.rfftn(a, fshape, axes=ax, workers=WORKERS)
+        fa *= sfft.rfftn(bb, fshape, axes=ax, workers=WORKERS)
+        y = sfft.irfftn(fa, fshape, axes=ax, workers=WORKERS, overwrite_x=True)
+    else:
+        fa = sfft.fftn(a, fshape, axes=ax, workers=WORKERS)
+        fa *= sfft.fftn(bb, fshape, axes=ax, workers=WORKERS)
+        y = sfft.ifftn(fa, fshape, axes=ax, workers=WORKERS, overwrite_x=True)
+    # overlap-add, last axis first so earlier axis positions stay valid
+    starts, pos = [], nl
+    for st in steps:
+        starts.append(pos)
+        pos += 2 if st else 1
+    for st, p, q, x in reversed(list(zip(steps, na, nb, starts))):
+        if st:
+            y = _fold(y, x, st[1], q)
+        y = y[(slice(None),) * x + (slice(0, p + q - 1),)]
+    return np.ascontiguousarray(y).astype(_dtype(a, b), copy=False)
+
+
+def _fold(y: np.ndarray, axis: int, step: int, k: int) -> np.ndarray:
+    """Overlap-add blocks (axis ``axis``) of samples (axis ``axis + 1``), each block
+    ``step + k − 1`` long with ``k − 1 <= step``, into one axis at ``axis``."""
+    y = np.moveaxis(y, (axis, axis + 1), (0, 1))
+    nblk, rest = y.shape[0], y.shape[2:]
+    out = np.zeros(((nblk + 1) * step,) + rest, dtype=y.dtype)
+    out[: nblk * step].reshape((nblk, step) + rest)[...] = y[:, :step]
+    if k > 1:
+        seg = out[step:].reshape((nblk, step) + rest)
+        seg[:, : k - 1] += y[:, step:]
+    return np.moveaxis(out[: nblk * step + k - 1], 0, axis)

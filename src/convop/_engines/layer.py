@@ -1,0 +1,413 @@
+"""Multichannel backends of :class:`convop.ConvLayer` (forward and adjoint).
+
+Each backend maps the *extended* input ``xp`` ``(..., C_in, *padded)`` to
+``y`` ``(..., C_out, *out)`` (``apply_*``) and back (``adjoint_*``, returning the
+gradient with respect to ``xp``; the layer folds the padding back):
+
+``direct``
+    torch's native convolution (``conv{1,2,3}d`` / ``conv_transpose``) when the
+    caller has imported torch and the data are real, else one batched matmul per tap over
+    strided windows (no patch matrix).
+``gemm``
+    im2col: every window of every tap in one matrix, one matmul.
+``fft``
+    real FFTs of the stride-1 problem; channels contracted per frequency (one
+    small matmul per frequency, groups as blocks); stride by subsampling the
+    stride-1 result, dilation by upsampling the kernel.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from contextlib import nullcontext
+from functools import lru_cache
+from math import prod
+from typing import Any
+
+import numpy as np
+import scipy.fft as sfft
+
+from convop._core import optional as _torch_use
+from convop._engines import backends as _backends
+from convop._engines.fft import fft_length
+
+METHODS = ("auto", "direct", "gemm", "fft")
+
+
+def _geometry(layer: Any) -> tuple[int, int, int, int, tuple[int, ...], tuple[int, ...]]:
+    g = layer.groups
+    c_out, c_in_g = layer._weight.shape[:2]
+    kshape = layer._weight.shape[2:]
+    return g, c_out // g, c_in_g, layer._d, kshape, layer.output_shape[1:]
+
+
+def _use_torch(arr: np.ndarray, weight: np.ndarray) -> bool:
+    return (
+        _torch_use.available()
+        and arr.dtype == weight.dtype
+        and arr.dtype in (np.float32, np.float64)
+    )
+
+
+# -- direct -------------------------------------------------------------------------------
+def _tap_slices(layer: Any, tap: tuple[int, ...]) -> tuple[slice, ...]:
+    return tuple(
+        slice(t * dl, t * dl + s * (m - 1) + 1, s)
+        for t, dl, s, m in zip(tap, layer.dilation, layer.stride, layer.output_shape[1:])
+    )
+
+
+def _taps(kshape: tuple[int, ...]):
+    return itertools.product(*(range(k) for k in kshape))
+
+
+def apply_direct(layer: Any, xp: np.ndarray) -> np.ndarray:
+    if _use_torch(xp, layer._weight):
+        return _torch_apply(layer, xp)
+    g, co, ci, d, kshape, out_sp = _geometry(layer)
+    lead = xp.shape[: xp.ndim - d - 1]
+    out = np.zeros(lead + (g, co, prod(out_sp)), dtype=np.result_type(xp.dtype, layer._wt.dtype))
+    for tap in _taps(kshape):
+        win = xp[(Ellipsis, slice(None)) + _tap_slices(layer, tap)]
+        out += layer._wt[(Ellipsis,) + tap] @ win.reshape(lead + (g, ci, -1))
+    return out.reshape(lead + layer.output_shape)
+
+
+def adjoint_direct(layer: Any, y: np.ndarray, padded: tuple[int, ...]) -> np.ndarray:
+    if _use_torch(y, layer._weight):
+        return _torch_adjoint(layer, y, padded)
+    g, co, ci, d, kshape, out_sp = _geometry(layer)
+    lead = y.shape[: y.ndim - d - 1]
+    xp = np.zeros(lead + padded, dtype=np.result_type(y.dtype, layer._wt.dtype))
+    yg = y.reshape(lead + (g, co, -1))
+    wh = np.conj(layer._wt) if layer._wt.dtype.kind == "c" else layer._wt
+    win_shape = lead + (padded[0],) + out_sp
+    for tap in _taps(kshape):
+        contrib = np.swapaxes(wh[(Ellipsis,) + tap], -1, -2) @ yg
+        xp[(Ellipsis, slice(None)) + _tap_slices(layer, tap)] += contrib.reshape(win_shape)
+    return xp
+
+
+def _torch_fn(d: int, transpose: bool = False) -> Callable:
+    import torch.nn.functional as F
+
+    if transpose:
+        return (F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d)[d - 1]
+    return (F.conv1d, F.conv2d, F.conv3d)[d - 1]
+
+
+def _torch_weight(layer: Any) -> Any:
+    """The weight as a torch tensor, made once per layer (a writable copy)."""
+    w = layer.__dict__.get("_torch_w")
+    if w is None:
+        import torch
+
+        w = torch.from_numpy(np.array(layer._weight))
+        layer.__dict__["_torch_w"] = w
+    return w
+
+
+def apply(layer: Any, x: np.ndarray) -> np.ndarray:
+    """The layer's forward map on an unpadded input (zero padding handed to torch)."""
+    method = layer.method_for(x.size // prod(layer.input_shape))
+    if (
+        method == "direct"
+        and layer.boundary == "zero"
+        and _use_torch(x, layer._weight)
+        and all(l == r for l, r in layer.padding)
+    ):
+        return _torch_apply(layer, x, tuple(l for l, _ in layer.padding))
+    return APPLY[method](layer, _backends.pad(x, layer._exts))
+
+
+def _torch_apply(layer: Any, xp: np.ndarray, padding: tuple[int, ...] | int = 0) -> np.ndarray:
+    import torch
+
+    d = layer._d
+    lead = xp.shape[: xp.ndim - d - 1]
+    xt = _torch_use.as_torchable(xp)
+    x = torch.from_numpy(xt.reshape((-1,) + xp.shape[xp.ndim - d - 1 :]))
+    w = _torch_weight(layer)
+    with torch.no_grad():
+        y = _torch_fn(d)(
+            x, w, stride=layer.stride, dilation=layer.dilation, groups=layer.groups, padding=padding
+        )
+    return y.numpy().reshape(lead + layer.output_shape)
+
+
+def _torch_adjoint(layer: Any, y: np.ndarray, padded: tuple[int, ...]) -> np.ndarray:
+    import torch
+
+    d = layer._d
+    lead = y.shape[: y.ndim - d - 1]
+    kshape = layer._weight.shape[2:]
+    extra = tuple(
+        p - ((m - 1) * s + dl * (k - 1) + 1)
+        for p, m, s, dl, k in zip(
+            padded[1:], layer.output_shape[1:], layer.stride, layer.dilation, kshape
+        )
+    )
+    yt = torch.from_numpy(_torch_use.as_torchable(y).reshape((-1,) + layer.output_shape))
+    w = _torch_weight(layer)
+    with torch.no_grad():
+        if all(e < max(s, dl) for e, s, dl in zip(extra, layer.stride, layer.dilation)):
+            x = _torch_fn(d, True)(
+                yt,
+                w,
+                stride=layer.stride,
+                dilation=layer.dilation,
+                groups=layer.groups,
+                output_padding=extra,
+            )
+        else:  # pragma: no cover - cannot happen with the layer's output size
+            raise AssertionError("output padding out of range")
+    return x.numpy().reshape(lead + padded)
+
+
+# -- gemm ---------------------------------------------------------------------------------
+def _columns(layer: Any, xp: np.ndarray) -> np.ndarray:
+    """im2col: (..., g, C_in/g · T, P) with rows in (channel, tap) order."""
+    g, co, ci, d, kshape, out_sp = _geometry(layer)
+    lead = xp.shape[: xp.ndim - d - 1]
+    span = tuple(dl * (k - 1) + 1 for dl, k in zip(layer.dilation, kshape))
+    win = np.lib.stride_tricks.sliding_window_view(xp, span, axis=tuple(range(-d, 0)))
+    sl = (Ellipsis,) + tuple(slice(0, s * (m - 1) + 1, s) for s, m in zip(layer.stride, out_sp))
+    sl = sl + tuple(slice(None, None, dl) for dl in layer.dilation)
+    win = win[sl]  # (..., C_in, *out, *k)
+    nl = len(lead)
+    perm = (
+        tuple(range(nl + 1))
+        + tuple(range(nl + 1 + d, nl + 1 + 2 * d))
+        + tuple(range(nl + 1, nl + 1 + d))
+    )
+    return np.transpose(win, perm).reshape(lead + (g, ci * prod(kshape), prod(out_sp)))
+
+
+def apply_gemm(layer: Any, xp: np.ndarray) -> np.ndarray:
+    g, co, ci, d, kshape, out_sp = _geometry(layer)
+    lead = xp.shape[: xp.ndim - d - 1]
+    w2 = layer._wt.reshape(g, co, -1)
+    flat = xp.reshape((-1,) + xp.shape[xp.ndim - d - 1 :])
+    # the patch matrix of a chunk of the batch stays below GEMM_CHUNK bytes
+    per = g * ci * prod(kshape) * prod(out_sp) * xp.itemsize
+    step = max(1, _backends.GEMM_CHUNK // max(per, 1))
+    out = np.empty((flat.shape[0], g, co, prod(out_sp)), dtype=np.result_type(xp.dtype, w2.dtype))
+    for i in range(0, flat.shape[0], step):
+        out[i : i + step] = w2 @ _columns(layer, flat[i : i + step])
+    return out.reshape(lead + layer.output_shape)
+
+
+def adjoint_gemm(layer: Any, y: np.ndarray, padded: tuple[int, ...]) -> np.ndarray:
+    g, co, ci, d, kshape, out_sp = _geometry(layer)
+    lead = y.shape[: y.ndim - d - 1]
+    w2 = layer._wt.reshape(g, co, -1)
+    wh = np.conj(w2) if w2.dtype.kind == "c" else w2
+    cols = np.swapaxes(wh, -1, -2) @ y.reshape(lead + (g, co, -1))  # (..., g, ci·T, P)
+    cols = cols.reshape(lead + (g * ci,) + (prod(kshape),) + out_sp)
+    xp = np.zeros(lead + padded, dtype=cols.dtype)
+    for i, tap in enumerate(_taps(kshape)):
+        xp[(Ellipsis, slice(None)) + _tap_slices(layer, tap)] += cols[
+            (Ellipsis, i) + (slice(None),) * d
+        ]
+    return xp
+
+
+# -- fft ----------------------------------------------------------------------------------
+def _dilated(layer: Any, conj: bool = False) -> np.ndarray:
+    """Weight with dilation zeros inserted: (g, C_out/g, C_in/g, *span)."""
+    w = layer._wt
+    if conj and w.dtype.kind == "c":
+        w = np.conj(w)
+    if all(dl == 1 for dl in layer.dilation):
+        return w
+    kshape = w.shape[3:]
+    span = tuple(dl * (k - 1) + 1 for dl, k in zip(layer.dilation, kshape))
+    out = np.zeros(w.shape[:3] + span, dtype=w.dtype)
+    out[(Ellipsis,) + tuple(slice(None, None, dl) for dl in layer.dilation)] = w
+    return out
+
+
+def _fft_fns(dtype: np.dtype) -> tuple[Callable, Callable]:
+    if dtype.kind == "c":
+        return sfft.fftn, sfft.ifftn
+    return sfft.rfftn, sfft.irfftn
+
+
+def _contract(wf: np.ndarray, xf: np.ndarray, lead: tuple[int, ...]) -> np.ndarray:
+    """Per-frequency channel contraction: (g, A, B, *f) x (n, g, B, *f) -> (n, g, A, *f)."""
+    g, a_, b_ = wf.shape[:3]
+    fr = wf.shape[3:]
+    nf = prod(fr)
+    n = xf.shape[0]
+    wm = np.moveaxis(wf.reshape(g, a_, b_, nf), 3, 0)  # (f, g, A, B)
+    xm = np.moveaxis(xf.reshape(n, g, b_, nf), (3, 0), (0, 3))  # (f, g, B, n)
+    ym = wm @ xm  # (f, g, A, n)
+    return np.moveaxis(ym, (0, 3), (3, 0)).reshape((n, g, a_) + fr)
+
+
+def apply_fft(layer: Any, xp: np.ndarray) -> np.ndarray:
+    g, co, ci, d, kshape, out_sp = _geometry(layer)
+    lead = xp.shape[: xp.ndim - d - 1]
+    pad_sp = xp.shape[xp.ndim - d :]
+    wd = _dilated(layer)
+    span = wd.shape[3:]
+    dt = np.result_type(xp.dtype, wd.dtype)
+    fwd, inv = _fft_fns(dt)
+    real = dt.kind != "c"
+    fshape = tuple(fft_length(p, real) for p in pad_sp)
+    axes = tuple(range(-d, 0))
+    wflip = wd[(Ellipsis,) + (slice(None, None, -1),) * d]
+    nw = _backends.workers(xp.size)
+    wf = fwd(wflip, fshape, axes=axes, workers=nw)
+    xf = fwd(xp.reshape((-1, g, ci) + pad_sp), fshape, axes=axes, workers=nw)
+    yf = _contract(wf, xf, lead)
+    y = inv(yf, fshape, axes=axes, workers=nw, overwrite_x=True)
+    sl = (Ellipsis,) + tuple(
+        slice(q - 1, q - 1 + s * (m - 1) + 1, s) for q, s, m in zip(span, layer.stride, out_sp)
+    )
+    return np.ascontiguousarray(y[sl]).astype(dt, copy=False).reshape(lead + layer.output_shape)
+
+
+def adjoint_fft(layer: Any, y: np.ndarray, padded: tuple[int, ...]) -> np.ndarray:
+    g, co, ci, d, kshape, out_sp = _geometry(layer)
+    lead = y.shape[: y.ndim - d - 1]
+    pad_sp = padded[1:]
+    wd = _dilated(layer, conj=True)
+    dt = np.result_type(y.dtype, wd.dtype)
+    fwd, inv = _fft_fns(dt)
+    real = dt.kind != "c"
+    fshape = tuple(fft_length(p, real) for p in pad_sp)
+    axes = tuple(range(-d, 0))
+    yr = y.reshape((-1, g, co) + out_sp)
+    if any(s > 1 for s in layer.stride):
+        up = tuple(s * (m - 1) + 1 for s, m in zip(layer.stride, out_sp))
+        yu = np.zeros(yr.shape[:3] + up, dtype=y.dtype)
+        yu[(Ellipsis,) + tuple(slice(None, None, s) for s in layer.stride)] = yr
+        yr = yu
+    wt = np.swapaxes(wd, 1, 2)  # (g, C_in/g, C_out/g, *span)
+    nw = _backends.workers(prod(padded) * max(1, y.size // prod(layer.output_shape)))
+    wf = fwd(wt, fshape, axes=axes, workers=nw)
+    yf = fwd(yr, fshape, axes=axes, workers=nw)
+    xf = _contract(wf, yf, lead)
+    x = inv(xf, fshape, axes=axes, workers=nw, overwrite_x=True)
+    x = x[(Ellipsis,) + tuple(slice(0, p) for p in pad_sp)]
+    return np.ascontiguousarray(x).astype(dt, copy=False).reshape(lead + padded)
+
+
+APPLY = {"direct": apply_direct, "gemm": apply_gemm, "fft": apply_fft}
+ADJOINT = {"direct": adjoint_direct, "gemm": adjoint_gemm, "fft": adjoint_fft}
+
+
+# -- cost model ---------------------------------------------------------------------------
+def layer_costs(
+    batch: int,
+    c_in: int,
+    c_out: int,
+    groups: int,
+    padded: tuple[int, ...],
+    kshape: tuple[int, ...],
+    out: tuple[int, ...],
+    dilation: tuple[int, ...],
+    dtype: Any,
+    torch: bool,
+) -> dict[str, float]:
+    """Predicted seconds of each layer method (forward)."""
+    from convop._planning.choose import _fast, _fft_units, _key, constants
+
+    c = constants()[_key(np.dtype(dtype))]
+    taps, p_out = prod(kshape), prod(out)
+    macs = batch * c_out * (c_in // groups) * taps * p_out
+    res = {}
+    if torch:
+        o, s = c["torch_layer"]
+        # torch's per-multiply-add cost grows with the kernel (measured: x4 at 31x31)
+        res["direct"] = o + s * macs * (1.0 + taps / 280.0)
+    else:
+        o, s = c["layer_tap"]
+        res["direct"] = o * taps + s * macs + 2e-10 * batch * c_in * taps * p_out
+    o, s = c["layer_gemm"]
+    res["gemm"] = o + s * macs + 1e-9 * batch * c_in * taps * p_out
+    span = tuple(dl * (k - 1) + 1 for dl, k in zip(dilation, kshape))
+    f = prod(_fast(max(p, q)) for p, q in zip(padded, span))
+    o, s = c["layer_fft"]
+    transforms = batch * c_in + batch * c_out + c_out * (c_in // groups)
+    cmul = batch * c_out * (c_in // groups) * f / 2
+    res["fft"] = o + s * transforms * _fft_units(f) + c["layer_cmul"][1] * cmul
+    return res
+
+
+def layer_plan(in1: tuple[int, ...], in2: tuple[int, ...], dtype: Any, **spec: Any) -> str:
+    """Method for a layer described by shapes (see :func:`convop.choose_method`)."""
+    key = tuple(
+        sorted(
+            (k, v if isinstance(v, (int, str)) else tuple(v))
+            for k, v in spec.items()
+            if v is not None
+        )
+    )
+    torch = _torch_use.available() and np.dtype(dtype).kind == "f"
+    return _layer_plan(tuple(in1), tuple(in2), np.dtype(dtype).str, key, torch)
+
+
+@lru_cache(maxsize=256)
+def _layer_plan(
+    in1: tuple[int, ...], in2: tuple[int, ...], dtype: str, key: tuple, torch: bool
+) -> str:
+    from convop._core.validate import int_tuple
+
+    spec = dict(key)
+    ch = spec["channels"]
+    c_in, c_out = (int(ch), int(ch)) if isinstance(ch, (int, np.integer)) else map(int, ch)
+    groups = int(spec.get("groups", 1))
+    if len(in2) >= 3 and in2[0] == c_out and in2[1] * groups == c_in:
+        kshape = tuple(in2[2:])
+    else:
+        kshape = tuple(in2)
+    d = len(kshape)
+    spatial = tuple(in1[len(in1) - d :])
+    lead = tuple(in1[: len(in1) - d])
+    if lead and lead[-1] == c_in:
+        lead = lead[:-1]
+    stride = int_tuple(spec.get("stride", 1), d, "stride")
+    dilation = int_tuple(spec.get("dilation", 1), d, "dilation")
+    padding = int_tuple(spec.get("padding", 0), d, "padding", minimum=0)
+    padded = tuple(n + 2 * p for n, p in zip(spatial, padding))
+    out = tuple(
+        max((p - dl * (k - 1) - 1) // s + 1, 1)
+        for p, dl, k, s in zip(padded, dilation, kshape, stride)
+    )
+    est = layer_costs(prod(lead), c_in, c_out, groups, padded, kshape, out, dilation, dtype, torch)
+    return min(est, key=est.__getitem__)
+
+
+def calibrate_layers(dt: Any, scale: float, timer: Callable) -> dict[str, tuple[float, float]]:
+    """Measure the layer constants on one mid-size case (used by ``convop calibrate``)."""
+    from convop._operators.layer import ConvLayer
+    from convop._planning.choose import _fast, _fft_units
+
+    rng = np.random.default_rng(1)
+    n, c, hw, k = 4, 16, max(8, int(32 * scale**0.5)), 5
+    w = rng.standard_normal((c, c, k, k)).astype(dt)
+    x = rng.standard_normal((n, c, hw, hw)).astype(dt)
+    out = {}
+    p_out = (hw - k + 1) ** 2
+    macs = n * c * c * k * k * p_out
+    for name, meth in (("layer_gemm", "gemm"), ("layer_tap", "direct"), ("layer_fft", "fft")):
+        with _torch_use.forbidden() if meth == "direct" else nullcontext():
+            layer = ConvLayer(w, (c, hw, hw), method=meth)
+            t = timer(lambda: layer(x))
+        if meth == "fft":
+            f = _fast(hw) ** 2
+            out[name] = (3e-5, max(t * 0.6 / ((3 * n * c) * _fft_units(f)), 1e-13))
+            out["layer_cmul"] = (0.0, max(t * 0.4 / (n * c * c * f / 2), 1e-13))
+        else:
+            out[name] = (1e-5, max(t / macs, 1e-14))
+    if _torch_use.available():
+        n, c, hw, k = 8, 32, max(16, int(32 * scale**0.5)), 3
+        w = rng.standard_normal((c, c, k, k)).astype(dt)
+        x = rng.standard_normal((n, c, hw, hw)).astype(dt)
+        layer = ConvLayer(w, (c, hw, hw), method="direct")
+        macs = n * c * c * k * k * (hw - k + 1) ** 2
+        out["torch_layer"] = (2e-5, max(timer(lambda: layer(x)) / macs, 1e-14))
+    return out

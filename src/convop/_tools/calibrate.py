@@ -1,0 +1,234 @@
+"""``convop calibrate``: measure this machine's cost constants for ``method='auto'``.
+
+The constants are stored as a small JSON file in the user cache directory
+(``platformdirs.user_cache_dir("convop")/calibration.json``). Loading falls back
+to the shipped defaults when platformdirs is missing or the file is absent or
+corrupt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from statistics import median
+
+import numpy as np
+
+FILENAME = "calibration.json"
+VERSION = 1
+
+
+def cache_path() -> Path | None:
+    """Path of the calibration file, or None without platformdirs."""
+    try:
+        import platformdirs
+    except ImportError:
+        return None
+    return Path(platformdirs.user_cache_dir("convop")) / FILENAME
+
+
+def load(path: Path | None = None) -> dict[str, dict[str, tuple[float, float]]]:
+    """Calibrated constants merged over the defaults (defaults alone on any problem)."""
+    from convop._planning.choose import DEFAULTS
+
+    out = copy.deepcopy(DEFAULTS)
+    path = cache_path() if path is None else path
+    if path is None or not path.is_file():
+        return out
+    try:
+        data = json.loads(path.read_text())
+        if data.get("version") != VERSION:
+            return out
+        for prec, table in data["constants"].items():
+            for name, (o, s) in table.items():
+                if prec in out and name in out[prec] and o >= 0 and s >= 0:
+                    out[prec][name] = (float(o), float(s))
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return copy.deepcopy(DEFAULTS)
+    return out
+
+
+def save(consts: dict[str, dict[str, tuple[float, float]]], path: Path | None = None) -> Path:
+    """Write ``consts`` as JSON (creating the directory); returns the path."""
+    path = cache_path() if path is None else path
+    if path is None:
+        raise RuntimeError("convop calibrate needs platformdirs: pip install platformdirs")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "version": VERSION,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "constants": {p: {k: list(v) for k, v in t.items()} for p, t in consts.items()},
+    }
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(payload, indent=1))
+    os.replace(tmp, path)
+    return path
+
+
+def _time(fn: Callable[[], object], budget: float = 0.15, repeat: int = 7) -> float:
+    """Median seconds per call."""
+    fn()
+    t0 = time.perf_counter()
+    fn()
+    one = max(time.perf_counter() - t0, 1e-7)
+    loops = max(1, int(budget / repeat / one))
+    samples = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for _ in range(loops):
+            fn()
+        samples.append((time.perf_counter() - t0) / loops)
+    return median(samples)
+
+
+def _fit(small: tuple[float, float], big: tuple[float, float]) -> tuple[float, float]:
+    """(overhead, slope) through two (work, seconds) points, both clipped positive."""
+    (w0, t0), (w1, t1) = small, big
+    slope = max((t1 - t0) / max(w1 - w0, 1e-30), 1e-13)
+    return max(t0 - slope * w0, 0.0), slope
+
+
+def measure(quick: bool = False, progress: Callable[[str], None] | None = None) -> dict:
+    """Measure every method's (overhead, slope) for float64 and float32."""
+    from convop._engines import backends as be
+    from convop._engines.layer import calibrate_layers
+    from convop._planning.choose import DEFAULTS, _fast, _fft_units, fft_slope, oa_block
+
+    try:  # measure torch's native conv too when it is installed
+        import torch  # noqa: F401
+    except ImportError:
+        pass
+    rng = np.random.default_rng(0)
+    out = copy.deepcopy(DEFAULTS)
+    scale = 0.25 if quick else 1.0
+    for prec, dt in (("f8", np.float64), ("f4", np.float32)):
+        say = progress or (lambda s: None)
+        say(f"{prec}: direct")
+        a = rng.standard_normal(200).astype(dt)
+        b = rng.standard_normal(3).astype(dt)
+        over = _time(lambda: np.convolve(a, b, "valid"))
+        slopes = []
+        for n, k in (
+            (int(200_000 * scale), 3),
+            (int(50_000 * scale), 31),
+            (int(20_000 * scale), 301),
+        ):
+            a, b = rng.standard_normal(n).astype(dt), rng.standard_normal(k).astype(dt)
+            t = _time(lambda: np.convolve(a, b, "valid"))
+            slopes.append(max((t - over) / ((n - k + 1) * k), 1e-13))
+        out[prec]["np1d"] = (over, slopes[0])
+        out[prec]["np1d_31"] = (0.0, slopes[1])
+        out[prec]["np1d_301"] = (0.0, slopes[2])
+        # 1-D shift-and-add: seconds per tap = overhead + slope · outputs
+        b = rng.standard_normal(15).astype(dt)
+        per_tap = []
+        for n in (2000, int(50_000 * scale)):
+            a = rng.standard_normal(n + 14).astype(dt)
+            per_tap.append((n, _time(lambda: be._shift_add(a, b, 1, (n,))) / 15))
+        out[prec]["sa1d"] = _fit(*per_tap)
+        # 1-D block-Toeplitz GEMM: overhead + outputs · (per output + slope · (B + K − 1))
+        from convop._engines.blocked import block_length, valid_blocked
+
+        pts = []
+        for n, k in ((2000, 15), (int(200_000 * scale), 3), (int(200_000 * scale), 64)):
+            a, b = rng.standard_normal(n + k - 1).astype(dt), rng.standard_normal(k).astype(dt)
+            bsz = block_length(n, k)
+            pts.append((-(-n // bsz) * bsz, bsz + k - 1, _time(lambda: valid_blocked(a, b))))
+        (n0, _, t0), (n1, w1, t1), (n2, w2, t2) = pts
+        per1, per2 = t1 / n1, t2 / n2
+        s_bt = max((per2 - per1) / (w2 - w1), 1e-13)
+        c0 = max(per1 - s_bt * w1, 1e-12)
+        out[prec]["bt1d"] = (max(t0 - n0 * (c0 + s_bt * pts[0][1]), 0.0), s_bt)
+        out[prec]["bt1d_out"] = (0.0, c0)
+        pts = []
+        for n, k in ((16, 3), (int(512 * scale**0.5), 5)):
+            a, b = rng.standard_normal((n, n)).astype(dt), rng.standard_normal((k, k)).astype(dt)
+            t = _time(lambda: be._shift_add(a, b, 2, (n - k + 1,) * 2))
+            pts.append(((n - k + 1) ** 2 * k * k * 2, t))
+        o, s = _fit(*pts)
+        out[prec]["sad"] = (o / 9, s)
+        # N-D block Toeplitz: overhead and products slope at 64², slope at 1024² (512²)
+        from convop._engines.blocked_nd import valid_blocked_nd
+        from convop._planning.choose import blocked_nd_cost
+
+        pts = []
+        for n, k in ((32, 3), (64, 5), (int(1024 * scale**0.5), 3)):
+            a = rng.standard_normal((n + k - 1,) * 2).astype(dt)
+            b = rng.standard_normal((k, k)).astype(dt)
+            unit = {"btnd": (0.0, 1.0), "btnd_big": (0.0, 1.0)}  # cost = padded · width
+            pts.append(
+                (blocked_nd_cost(unit, (n, n), (k, k), 1), _time(lambda: valid_blocked_nd(a, b, 2)))
+            )
+        o, s = _fit(pts[0], pts[1])
+        out[prec]["btnd"] = (o, s)
+        out[prec]["btnd_big"] = (0.0, max((pts[2][1] - o) / pts[2][0], s))
+        say(f"{prec}: fft")
+        # per-call overhead: a small transform (plans, allocation, Python)
+        a, b = rng.standard_normal(1000).astype(dt), rng.standard_normal(31).astype(dt)
+        fo = _time(lambda: be.valid_fft(a, b, 1))
+        fslopes = []
+        for shape in ((16_384,), (int(2**20 * scale),), (int(256 * scale**0.5),) * 2):
+            f = 1
+            for p in shape:
+                f *= _fast(p)
+            a = rng.standard_normal(shape).astype(dt)
+            b = rng.standard_normal((3,) * len(shape)).astype(dt)
+            t = _time(lambda: be.valid_fft(a, b, len(shape)))
+            fslopes.append(max((t - fo) / (3 * _fft_units(f)), 1e-13))
+        out[prec]["fft"] = (fo, fslopes[0])
+        out[prec]["fft_big"] = (0.0, fslopes[1])
+        out[prec]["fft_nd"] = (0.0, fslopes[2])
+        n, k = int(2**19 * scale), 101
+        a, b = rng.standard_normal(n).astype(dt), rng.standard_normal(k).astype(dt)
+        blk, nblk = oa_block(n, k)
+        fft_part = (2 * nblk + 1) * _fft_units(blk) * fft_slope(out[prec], blk)
+        t = _time(lambda: be.full_oa(a, b, 1))
+        o = 1.3 * fo
+        out[prec]["oa"] = (o, min(max((t - o - fft_part) / (nblk * blk), 1e-10), 6e-9))
+        a = rng.standard_normal((64, 64)).astype(dt)
+        b = rng.standard_normal((5, 5)).astype(dt)
+        t = _time(lambda: be.valid_gemm(a, b, 2))
+        out[prec]["gemm"] = (out[prec]["gemm"][0], max(t / (60 * 60 * 25 * 1.5), 1e-13))
+        say(f"{prec}: layers")
+        out[prec].update(calibrate_layers(dt, scale, _time))
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``convop calibrate [--quick] [--show] [--reset]``."""
+    parser = argparse.ArgumentParser(
+        prog="convop calibrate",
+        description="Measure this machine's cost constants for method='auto' "
+        "(about a minute) and store them in the user cache directory.",
+    )
+    parser.add_argument("--quick", action="store_true", help="smaller, faster measurements")
+    parser.add_argument("--show", action="store_true", help="print the constants in use")
+    parser.add_argument("--reset", action="store_true", help="delete the calibration file")
+    args = parser.parse_args(list(argv or []))
+    from convop._planning import choose as _choose
+
+    path = cache_path()
+    if args.reset:
+        if path is not None and path.is_file():
+            path.unlink()
+        print(f"removed {path}")
+        _choose.set_constants(None)
+        return 0
+    if args.show:
+        print(json.dumps(_choose.constants(), indent=1))
+        return 0
+    if path is None:
+        print("convop calibrate needs platformdirs: pip install platformdirs", file=sys.stderr)
+        return 1
+    t0 = time.perf_counter()
+    consts = measure(args.quick, lambda s: print(f"  measuring {s}", file=sys.stderr))
+    saved = save(consts, path)
+    _choose.set_constants(None)
+    print(f"calibrated in {time.perf_counter() - t0:.0f} s; wrote {saved}")
+    return 0
