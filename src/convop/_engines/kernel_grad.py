@@ -26,6 +26,7 @@ from convop._core import optional as _torch_use
 from convop._engines import backends as _backends
 from convop._engines import layer as lb
 from convop._engines.fft import fft_length
+from convop._engines.fft import workers as fft_workers
 
 __all__ = ["apply_weight", "weight_gradient"]
 
@@ -120,7 +121,7 @@ def _grad_fft(layer: Any, xp: np.ndarray, y: np.ndarray) -> np.ndarray:
         yu = np.zeros(yr.shape[:3] + up, dtype=yr.dtype)
         yu[(Ellipsis,) + tuple(slice(None, None, s) for s in layer.stride)] = yr
         yr = yu
-    nw = _backends.workers(xp.size)
+    nw = fft_workers(xp.size)
     xf = fwd(xp.reshape((n, g, ci) + pad_sp), fshape, axes=axes, workers=nw)
     yf = fwd(yr, fshape, axes=axes, workers=nw)
     nf = prod(xf.shape[3:])

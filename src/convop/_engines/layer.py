@@ -31,6 +31,7 @@ import scipy.fft as sfft
 from convop._core import optional as _torch_use
 from convop._engines import backends as _backends
 from convop._engines.fft import fft_length
+from convop._engines.fft import workers as fft_workers
 
 METHODS = ("auto", "direct", "gemm", "fft")
 
@@ -258,7 +259,7 @@ def apply_fft(layer: Any, xp: np.ndarray) -> np.ndarray:
     fshape = tuple(fft_length(p, real) for p in pad_sp)
     axes = tuple(range(-d, 0))
     wflip = wd[(Ellipsis,) + (slice(None, None, -1),) * d]
-    nw = _backends.workers(xp.size)
+    nw = fft_workers(xp.size)
     wf = fwd(wflip, fshape, axes=axes, workers=nw)
     xf = fwd(xp.reshape((-1, g, ci) + pad_sp), fshape, axes=axes, workers=nw)
     yf = _contract(wf, xf, lead)
@@ -286,7 +287,7 @@ def adjoint_fft(layer: Any, y: np.ndarray, padded: tuple[int, ...]) -> np.ndarra
         yu[(Ellipsis,) + tuple(slice(None, None, s) for s in layer.stride)] = yr
         yr = yu
     wt = np.swapaxes(wd, 1, 2)  # (g, C_in/g, C_out/g, *span)
-    nw = _backends.workers(prod(padded) * max(1, y.size // prod(layer.output_shape)))
+    nw = fft_workers(prod(padded) * max(1, y.size // prod(layer.output_shape)))
     wf = fwd(wt, fshape, axes=axes, workers=nw)
     yf = fwd(yr, fshape, axes=axes, workers=nw)
     xf = _contract(wf, yf, lead)

@@ -97,6 +97,7 @@ def _fit(small: tuple[float, float], big: tuple[float, float]) -> tuple[float, f
 def measure(quick: bool = False, progress: Callable[[str], None] | None = None) -> dict:
     """Measure every method's (overhead, slope) for float64 and float32."""
     from convop._engines import backends as be
+    from convop._engines import fft as fft_engine
     from convop._engines.layer import calibrate_layers
     from convop._planning.choose import DEFAULTS, _fast, _fft_units, fft_slope, oa_block
 
@@ -171,7 +172,7 @@ def measure(quick: bool = False, progress: Callable[[str], None] | None = None) 
         say(f"{prec}: fft")
         # per-call overhead: a small transform (plans, allocation, Python)
         a, b = rng.standard_normal(1000).astype(dt), rng.standard_normal(31).astype(dt)
-        fo = _time(lambda: be.valid_fft(a, b, 1))
+        fo = _time(lambda: fft_engine.valid_fft(a, b, 1))
         fslopes = []
         for shape in ((16_384,), (int(2**20 * scale),), (int(256 * scale**0.5),) * 2):
             f = 1
@@ -179,7 +180,7 @@ def measure(quick: bool = False, progress: Callable[[str], None] | None = None) 
                 f *= _fast(p)
             a = rng.standard_normal(shape).astype(dt)
             b = rng.standard_normal((3,) * len(shape)).astype(dt)
-            t = _time(lambda: be.valid_fft(a, b, len(shape)))
+            t = _time(lambda: fft_engine.valid_fft(a, b, len(shape)))
             fslopes.append(max((t - fo) / (3 * _fft_units(f)), 1e-13))
         out[prec]["fft"] = (fo, fslopes[0])
         out[prec]["fft_big"] = (0.0, fslopes[1])
@@ -188,7 +189,7 @@ def measure(quick: bool = False, progress: Callable[[str], None] | None = None) 
         a, b = rng.standard_normal(n).astype(dt), rng.standard_normal(k).astype(dt)
         blk, nblk = oa_block(n, k)
         fft_part = (2 * nblk + 1) * _fft_units(blk) * fft_slope(out[prec], blk)
-        t = _time(lambda: be.full_oa(a, b, 1))
+        t = _time(lambda: fft_engine.full_oa(a, b, 1))
         o = 1.3 * fo
         out[prec]["oa"] = (o, min(max((t - o - fft_part) / (nblk * blk), 1e-10), 6e-9))
         a = rng.standard_normal((64, 64)).astype(dt)
