@@ -15,6 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from convop._core import dispatch
 from convop._core import validate as _validate
 from convop._core.errors import ConvopValueError
 
@@ -106,12 +107,16 @@ class Operator:
 
     def apply(self, x: Any) -> np.ndarray:
         """Apply the operator to ``x`` of shape ``(..., *input_shape)``."""
+        if type(x) is not np.ndarray and (other := dispatch.handler_for(x)) is not None:
+            return other.apply(self, x, adjoint=False)
         return self._apply(self._check(x, self._input_shape, "x"))
 
     __call__ = apply
 
     def adjoint(self, y: Any) -> np.ndarray:
         """Apply the adjoint (conjugate transpose) to ``y`` of shape ``(..., *output_shape)``."""
+        if type(y) is not np.ndarray and (other := dispatch.handler_for(y)) is not None:
+            return other.apply(self, y, adjoint=True)
         return self._adjoint(self._check(y, self._output_shape, "y"))
 
     def _apply(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract

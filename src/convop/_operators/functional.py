@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from convop._core import dispatch
 from convop._core import validate as _validate
 from convop._core.errors import ConvopValueError, invalid
 from convop._core.extension import mode_pads
@@ -92,6 +93,12 @@ def convolve(
     >>> convop.convolve([1.0, 2.0, 3.0], [1.0, 1.0], "same", boundary="periodic").tolist()
     [4.0, 3.0, 5.0]
     """
+    if type(in1) is not np.ndarray:
+        other = dispatch.handler_for(in1)  # a Dask array: the whole call goes there
+        if other is not None:
+            return other.convolve(
+                in1, in2, mode, boundary=boundary, axes=axes, method=method, correlate=False
+            )
     if type(in1) is np.ndarray and type(in2) is np.ndarray and axes is None:
         # plain calls: one memoised route per call shape (microseconds matter here)
         run = _routes.route(in1, in2, mode, boundary, method)
@@ -211,6 +218,11 @@ def correlate(
     >>> convop.correlate([1.0, 2.0, 3.0], [0.0, 1.0, 0.5]).tolist()
     [0.5, 2.0, 3.5, 3.0, 0.0]
     """
+    other = dispatch.handler_for(in1)
+    if other is not None:
+        return other.convolve(
+            in1, in2, mode, boundary=boundary, axes=axes, method=method, correlate=True
+        )
     b = _validate.numeric_array(in2, "in2")
     a = _validate.numeric_array(in1, "in1")
     if a.ndim == b.ndim and a.ndim > 0:
