@@ -19,6 +19,7 @@ from convop._operators.convolution import Convolution
 from convop._operators.functional import convolve, correlate
 from convop._operators.layer import ConvLayer
 from convop._planning.choose import choose_method
+from convop._tools.show import show_config
 from convop._version import __version__
 from convop.checks._dottest import dottest
 from convop.checks._taylor import taylor_test
@@ -40,6 +41,8 @@ __all__ = [
     "checks",
     "parametric",
     "spectral",
+    "options",
+    "show_config",
     "ConvopError",
     "ConvopValueError",
     "ConvopTypeError",

@@ -327,3 +327,9 @@ def fast_pad(a: np.ndarray, nd: int, pads: Sequence[tuple[int, int]], boundary: 
     out = np.empty(a.shape[: a.ndim - nd] + plan[0], dtype=a.dtype)
     _fill(out, a, plan)
     return out
+
+
+def extended_shape(shape: Sequence[int], kshape: Sequence[int], mode: str) -> tuple[int, ...]:
+    """Shape of the input extended for ``mode`` (:func:`mode_pads`): the ``valid``
+    convolution of that with the kernel is the ``mode`` result."""
+    return tuple(n + l + r for n, (l, r) in zip(shape, mode_pads(kshape, mode)))

@@ -17,6 +17,7 @@ import scipy.sparse.linalg as spla
 
 from convop._core import dispatch
 from convop._core import validate as _validate
+from convop._core.arrays import compute_dtype
 from convop._core.errors import ConvopValueError
 
 __all__ = ["Operator"]
@@ -102,7 +103,7 @@ class Operator:
                 f"{name} must have shape (..., {', '.join(map(str, expected))}) "
                 f"(trailing dimensions {expected}); got {arr.shape}"
             )
-        dt = _validate.compute_dtype(arr.dtype, self._dtype)
+        dt = compute_dtype(arr.dtype, self._dtype)
         return arr.astype(dt, copy=False)
 
     def apply(self, x: Any) -> np.ndarray:

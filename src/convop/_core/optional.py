@@ -1,45 +1,27 @@
-"""Whether convop may use torch: only when the caller has already imported it (like
-einops, convop never imports a framework itself), and not when forbidden.
+"""Optional dependencies: whether convop may use torch, and lazy imports with an
+install hint.
 
-``ALLOWED`` is the switch: ``None`` (default) follows ``sys.modules``; ``False``
-forbids torch (tests and memory measurements set it); ``True`` allows it once imported.
+convop uses torch only when the caller has already imported it (like einops, it never
+imports a framework itself) and the ``torch`` option allows it
+(:func:`convop.options`); every engine asks :func:`torch_enabled`, the one place that
+decision is made.
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-import numpy as np
+from convop._core.config import current
 
-ALLOWED: bool | None = None
-
-
-def available() -> bool:
-    """True when torch may be used: already imported by the caller and not forbidden."""
-    if ALLOWED is None:
-        return "torch" in sys.modules
-    return ALLOWED and "torch" in sys.modules
+__all__ = ["require", "torch_enabled"]
 
 
-@contextmanager
-def forbidden() -> Iterator[None]:
-    """Run the block on the NumPy/SciPy paths only."""
-    global ALLOWED
-    saved, ALLOWED = ALLOWED, False
-    try:
-        yield
-    finally:
-        ALLOWED = saved
-
-
-def as_torchable(arr: np.ndarray) -> np.ndarray:
-    """C-contiguous and writable (torch.from_numpy warns on read-only arrays)."""
-    arr = np.ascontiguousarray(arr)
-    return arr if arr.flags.writeable else arr.copy()
+def torch_enabled() -> bool:
+    """True when torch may be used: already imported by the caller and allowed by
+    ``convop.options(torch=...)``."""
+    return "torch" in sys.modules and current().torch
 
 
 def require(module: str, extra: str, purpose: str = "") -> Any:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -34,7 +33,10 @@ NUMPY_PAD_MODE = {
     "replicate": "edge",
 }
 MODES = ("full", "same", "valid")
-METHODS = ("auto", "direct", "fft")
+#: algorithms of convolve / correlate / Convolution
+METHODS = ("auto", "direct", "gemm", "fft", "overlap-add")
+#: algorithms of ConvLayer (no overlap-add: layers are short in every axis)
+LAYER_METHODS = ("auto", "direct", "gemm", "fft")
 
 
 def boundary(value: Any) -> str:
@@ -67,17 +69,6 @@ def numeric_array(value: Any, name: str) -> np.ndarray:
             f"{name} must be a numeric array (bool, int, float or complex); got dtype {arr.dtype!s}"
         )
     return arr
-
-
-@lru_cache(maxsize=256)
-def compute_dtype(*dtypes: np.dtype) -> np.dtype:
-    """Floating dtype the arithmetic is done in: float32/complex64 stay single."""
-    dt = np.result_type(*dtypes)
-    if dt.kind in "biu":
-        return np.dtype(np.float64)
-    if dt == np.float16:
-        return np.dtype(np.float32)
-    return dt
 
 
 def shape_tuple(value: Any, name: str) -> tuple[int, ...]:
@@ -171,3 +162,14 @@ def channel_groups(groups: int, c_in: int, weight_shape: Sequence[int]) -> None:
             f"weight.shape[1] must be C_in/groups = {c_in}/{groups} = {c_in // groups}; "
             f"got weight shape {tuple(weight_shape)}"
         )
+
+
+def valid_swap(na: Sequence[int], nb: Sequence[int]) -> bool | None:
+    """``mode='valid'`` operand order, as scipy: False when the first input is at least
+    as large as the second along every axis, True when the second is (scipy swaps
+    them), None when neither is (an error for the caller to name)."""
+    if all(p >= q for p, q in zip(na, nb)):
+        return False
+    if all(q >= p for p, q in zip(na, nb)):
+        return True
+    return None

@@ -16,9 +16,10 @@ import numpy as np
 import scipy.fft as sfft
 
 from convop._core import threads as _threads
+from convop._core.arrays import as_torchable, kernel_count, result_dtype
+from convop._core.config import current
 from convop._core.extension import fast_pad
-from convop._core.optional import as_torchable
-from convop._core.optional import available as torch_available
+from convop._core.optional import torch_enabled
 
 #: extra cost per radix-3/5/7/11 pass relative to a radix-2/4 one (per log2 of the
 #: length), and how far past the shortest 5-smooth length to look: fitted on 1-D real
@@ -80,24 +81,17 @@ def _length_cost(length: int) -> float:
     return length * (log2(length) + ODD_RADIX_COST * odd)
 
 
-def _dtype(a: np.ndarray, b: np.ndarray) -> np.dtype:
-    return np.result_type(a.dtype, b.dtype)
-
-
-def _lead_b(b: np.ndarray, nd: int) -> int:
-    return prod(b.shape[: b.ndim - nd])
-
-
-#: FFT worker threads (scipy.fft ``workers=``) for large transforms; -1: every core
-WORKERS = -1
 #: transforms smaller than this many samples run on one thread (threads cost more)
 PARALLEL_MIN = 1 << 17
 
 
 def workers(size: int) -> int:
-    """scipy.fft ``workers=`` for a transform of ``size`` samples in total: one for
-    small ones and while a core is busy elsewhere (``_threads.contended``)."""
-    return WORKERS if size >= PARALLEL_MIN and not _threads.contended() else 1
+    """scipy.fft ``workers=`` for a transform of ``size`` samples in total: the
+    ``workers`` option (every core by default) for large ones, one for small ones and
+    while a core is busy elsewhere (``_threads.contended``)."""
+    if size < PARALLEL_MIN or _threads.contended():
+        return 1
+    return current().fft_workers()
 
 
 # -- FFT ----------------------------------------------------------------------------------
@@ -121,26 +115,26 @@ def _torch_product(a: np.ndarray, b: np.ndarray, nd: int, fshape: tuple[int, ...
     return torch.fft.irfftn(fa, s=fshape, dim=dims).numpy()
 
 
-def _spectral_product(a: np.ndarray, b: np.ndarray, nd: int, fshape: tuple[int, ...]) -> np.ndarray:
+def spectral_product(a: np.ndarray, b: np.ndarray, nd: int, fshape: tuple[int, ...]) -> np.ndarray:
     axes = tuple(range(-nd, 0))
     if (
         nd >= 2
         and prod(fshape) >= TORCH_FFT_MIN
         and a.dtype == b.dtype
         and a.dtype.char in "fd"
-        and torch_available()
+        and torch_enabled()
     ):
         return _torch_product(a, b, nd, fshape)
-    WORKERS = workers(prod(fshape) * (a.size // max(prod(a.shape[a.ndim - nd :]), 1)))
+    nworkers = workers(prod(fshape) * (a.size // max(prod(a.shape[a.ndim - nd :]), 1)))
     if _is_complex(a, b):
-        fa = sfft.fftn(a, fshape, axes=axes, workers=WORKERS)
-        fb = sfft.fftn(b, fshape, axes=axes, workers=WORKERS)
+        fa = sfft.fftn(a, fshape, axes=axes, workers=nworkers)
+        fb = sfft.fftn(b, fshape, axes=axes, workers=nworkers)
         fa = fa * fb if fa.shape != np.broadcast_shapes(fa.shape, fb.shape) else _imul(fa, fb)
-        return sfft.ifftn(fa, fshape, axes=axes, workers=WORKERS, overwrite_x=True)
-    fa = sfft.rfftn(a, fshape, axes=axes, workers=WORKERS)
-    fb = sfft.rfftn(b, fshape, axes=axes, workers=WORKERS)
+        return sfft.ifftn(fa, fshape, axes=axes, workers=nworkers, overwrite_x=True)
+    fa = sfft.rfftn(a, fshape, axes=axes, workers=nworkers)
+    fb = sfft.rfftn(b, fshape, axes=axes, workers=nworkers)
     fa = fa * fb if fa.shape != np.broadcast_shapes(fa.shape, fb.shape) else _imul(fa, fb)
-    return sfft.irfftn(fa, fshape, axes=axes, workers=WORKERS, overwrite_x=True)
+    return sfft.irfftn(fa, fshape, axes=axes, workers=nworkers, overwrite_x=True)
 
 
 def _imul(fa: np.ndarray, fb: np.ndarray) -> np.ndarray:
@@ -148,7 +142,7 @@ def _imul(fa: np.ndarray, fb: np.ndarray) -> np.ndarray:
     return fa
 
 
-def _crop(out: np.ndarray, starts: Sequence[int], sizes: Sequence[int], dt: np.dtype) -> np.ndarray:
+def crop(out: np.ndarray, starts: Sequence[int], sizes: Sequence[int], dt: np.dtype) -> np.ndarray:
     """The kept part of a circular convolution: a view when it is at least half of the
     transform (as :func:`scipy.signal.fftconvolve` returns), a copy otherwise, so that
     a small result never pins a large buffer. Copying the crop cost 10-30% of 2-D FFT
@@ -160,7 +154,7 @@ def _crop(out: np.ndarray, starts: Sequence[int], sizes: Sequence[int], dt: np.d
     return res if 2 * res.size >= out.size else np.ascontiguousarray(res)
 
 
-def _fft_padded(
+def fft_padded(
     a: np.ndarray, b: np.ndarray, nd: int, pads: tuple[tuple[int, int], ...]
 ) -> np.ndarray:
     """valid(zero-pad(a), b): a crop of the full convolution, zero padding done by the
@@ -177,27 +171,45 @@ def _fft_padded(
         sizes.append(n)
     if any(s < 0 for s in starts):  # padding wider than k − 1: pad explicitly
         return valid_fft(fast_pad(a, nd, pads, "zero"), b, nd)
-    out = _spectral_product(a, b, nd, tuple(fshape))
-    return _crop(out, starts, sizes, _dtype(a, b))
+    out = spectral_product(a, b, nd, tuple(fshape))
+    return crop(out, starts, sizes, result_dtype(a, b))
 
 
 def valid_fft(a: np.ndarray, b: np.ndarray, nd: int) -> np.ndarray:
     """Circular convolution of length >= na leaves the valid part uncorrupted."""
-    return _fft_padded(a, b, nd, ((0, 0),) * nd)
+    return fft_padded(a, b, nd, ((0, 0),) * nd)
 
 
 def full_fft(a: np.ndarray, b: np.ndarray, nd: int) -> np.ndarray:
     nb = b.shape[b.ndim - nd :]
-    return _fft_padded(a, b, nd, tuple((q - 1, q - 1) for q in nb))
+    return fft_padded(a, b, nd, tuple((q - 1, q - 1) for q in nb))
 
 
 # -- overlap-add --------------------------------------------------------------------------
-def oa_block(n: int, k: int, real: bool = True) -> int:
-    """FFT block length of an overlap-add axis (0: no blocking); see
-    :func:`convop._planning.choose.oa_block`, the cost model's own choice."""
-    from convop._planning.choose import oa_block as _blk
+@lru_cache(maxsize=256)
+def oa_blocks(n: int, k: int) -> tuple[int, int]:
+    """``(block length, number of blocks)`` of an overlap-add axis of ``n`` samples and a
+    ``k``-tap kernel, ``(0, 1)`` when blocking does not pay: the block length among
+    fast lengths from ``2k`` (doubling) that minimises ``blocks · L (log2 L + 1)``."""
+    if k < 2 or n <= 4 * k:
+        return 0, 1
+    best, best_cost, nbest = 0, float("inf"), 1
+    size = fft_length(2 * k, True)
+    full = fft_length(n + k - 1, True)
+    for _ in range(12):
+        if size >= full:
+            break
+        nblk = -(-n // (size - k + 1))
+        cost = nblk * size * (log2(size) + 1.0)
+        if cost < best_cost:
+            best, best_cost, nbest = size, cost, nblk
+        size *= 2  # a fast length times 2 is one too
+    return (best, nbest) if best else (0, 1)
 
-    return _blk(n, k)[0]
+
+def oa_block(n: int, k: int, real: bool = True) -> int:
+    """FFT block length of an overlap-add axis (0: no blocking), see :func:`oa_blocks`."""
+    return oa_blocks(n, k)[0]
 
 
 def full_oa(a: np.ndarray, b: np.ndarray, nd: int) -> np.ndarray:
@@ -205,7 +217,7 @@ def full_oa(a: np.ndarray, b: np.ndarray, nd: int) -> np.ndarray:
     na, nb = a.shape[a.ndim - nd :], b.shape[b.ndim - nd :]
     real = not _is_complex(a, b)
     blocks = [oa_block(p, q, real) for p, q in zip(na, nb)]
-    if not any(blocks) or _lead_b(b, nd) > 1:
+    if not any(blocks) or kernel_count(b, nd) > 1:
         return full_fft(a, b, nd)
     lead = a.shape[: a.ndim - nd]
     nl = len(lead)
@@ -238,15 +250,15 @@ def full_oa(a: np.ndarray, b: np.ndarray, nd: int) -> np.ndarray:
     for x, q in zip(axes, nb):
         bshape[x] = q
     bb = b.reshape(bshape)
-    WORKERS = workers(a.size)
+    nworkers = workers(a.size)
     if real:
-        fa = sfft.rfftn(a, fshape, axes=ax, workers=WORKERS)
-        fa *= sfft.rfftn(bb, fshape, axes=ax, workers=WORKERS)
-        y = sfft.irfftn(fa, fshape, axes=ax, workers=WORKERS, overwrite_x=True)
+        fa = sfft.rfftn(a, fshape, axes=ax, workers=nworkers)
+        fa *= sfft.rfftn(bb, fshape, axes=ax, workers=nworkers)
+        y = sfft.irfftn(fa, fshape, axes=ax, workers=nworkers, overwrite_x=True)
     else:
-        fa = sfft.fftn(a, fshape, axes=ax, workers=WORKERS)
-        fa *= sfft.fftn(bb, fshape, axes=ax, workers=WORKERS)
-        y = sfft.ifftn(fa, fshape, axes=ax, workers=WORKERS, overwrite_x=True)
+        fa = sfft.fftn(a, fshape, axes=ax, workers=nworkers)
+        fa *= sfft.fftn(bb, fshape, axes=ax, workers=nworkers)
+        y = sfft.ifftn(fa, fshape, axes=ax, workers=nworkers, overwrite_x=True)
     # overlap-add, last axis first so earlier axis positions stay valid
     starts, pos = [], nl
     for st in steps:
@@ -256,7 +268,7 @@ def full_oa(a: np.ndarray, b: np.ndarray, nd: int) -> np.ndarray:
         if st:
             y = _fold(y, x, st[1], q)
         y = y[(slice(None),) * x + (slice(0, p + q - 1),)]
-    return np.ascontiguousarray(y).astype(_dtype(a, b), copy=False)
+    return np.ascontiguousarray(y).astype(result_dtype(a, b), copy=False)
 
 
 def _fold(y: np.ndarray, axis: int, step: int, k: int) -> np.ndarray:

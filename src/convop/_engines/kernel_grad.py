@@ -22,11 +22,11 @@ from typing import Any
 
 import numpy as np
 
-from convop._core import optional as _torch_use
-from convop._engines import backends as _backends
+from convop._core.arrays import as_torchable
 from convop._engines import layer as lb
 from convop._engines.fft import fft_length
 from convop._engines.fft import workers as fft_workers
+from convop._engines.gemm import GEMM_CHUNK
 
 __all__ = ["apply_weight", "weight_gradient"]
 
@@ -78,8 +78,8 @@ def _grad_torch(layer: Any, xp: np.ndarray, y: np.ndarray) -> np.ndarray:
 
     d = layer._d
     fn = (tg.conv1d_weight, tg.conv2d_weight, tg.conv3d_weight)[d - 1]
-    x = torch.from_numpy(_torch_use.as_torchable(xp).reshape((-1,) + xp.shape[xp.ndim - d - 1 :]))
-    gy = torch.from_numpy(_torch_use.as_torchable(y).reshape((-1,) + layer.output_shape))
+    x = torch.from_numpy(as_torchable(xp).reshape((-1,) + xp.shape[xp.ndim - d - 1 :]))
+    gy = torch.from_numpy(as_torchable(y).reshape((-1,) + layer.output_shape))
     out = fn(
         x,
         layer._weight.shape,
@@ -97,7 +97,7 @@ def _grad_gemm(layer: Any, xp: np.ndarray, y: np.ndarray) -> np.ndarray:
     flat = xp.reshape((-1,) + xp.shape[xp.ndim - d - 1 :])
     yr = y.reshape((flat.shape[0], g, co, -1))
     per = g * ci * prod(kshape) * prod(out_sp) * xp.itemsize
-    step = max(1, _backends.GEMM_CHUNK // max(per, 1))
+    step = max(1, GEMM_CHUNK // max(per, 1))
     grad = np.zeros((g, co, ci * prod(kshape)), dtype=np.result_type(xp.dtype, y.dtype))
     for i in range(0, flat.shape[0], step):
         cols = lb._columns(layer, flat[i : i + step])  # (n, g, ci·T, P)

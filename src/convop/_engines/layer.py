@@ -20,20 +20,18 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from contextlib import nullcontext
-from functools import lru_cache
 from math import prod
 from typing import Any
 
 import numpy as np
 import scipy.fft as sfft
 
-from convop._core import optional as _torch_use
-from convop._engines import backends as _backends
+from convop._core.arrays import as_torchable
+from convop._core.optional import torch_enabled
+from convop._engines.dispatch import pad
 from convop._engines.fft import fft_length
 from convop._engines.fft import workers as fft_workers
-
-METHODS = ("auto", "direct", "gemm", "fft")
+from convop._engines.gemm import GEMM_CHUNK
 
 
 def _geometry(layer: Any) -> tuple[int, int, int, int, tuple[int, ...], tuple[int, ...]]:
@@ -44,11 +42,7 @@ def _geometry(layer: Any) -> tuple[int, int, int, int, tuple[int, ...], tuple[in
 
 
 def _use_torch(arr: np.ndarray, weight: np.ndarray) -> bool:
-    return (
-        _torch_use.available()
-        and arr.dtype == weight.dtype
-        and arr.dtype in (np.float32, np.float64)
-    )
+    return torch_enabled() and arr.dtype == weight.dtype and arr.dtype in (np.float32, np.float64)
 
 
 # -- direct -------------------------------------------------------------------------------
@@ -119,7 +113,7 @@ def apply(layer: Any, x: np.ndarray) -> np.ndarray:
         and all(l == r for l, r in layer.padding)
     ):
         return _torch_apply(layer, x, tuple(l for l, _ in layer.padding))
-    return APPLY[method](layer, _backends.pad(x, layer._exts))
+    return APPLY[method](layer, pad(x, layer._exts))
 
 
 def _torch_apply(layer: Any, xp: np.ndarray, padding: tuple[int, ...] | int = 0) -> np.ndarray:
@@ -127,7 +121,7 @@ def _torch_apply(layer: Any, xp: np.ndarray, padding: tuple[int, ...] | int = 0)
 
     d = layer._d
     lead = xp.shape[: xp.ndim - d - 1]
-    xt = _torch_use.as_torchable(xp)
+    xt = as_torchable(xp)
     x = torch.from_numpy(xt.reshape((-1,) + xp.shape[xp.ndim - d - 1 :]))
     w = _torch_weight(layer)
     with torch.no_grad():
@@ -149,7 +143,7 @@ def _torch_adjoint(layer: Any, y: np.ndarray, padded: tuple[int, ...]) -> np.nda
             padded[1:], layer.output_shape[1:], layer.stride, layer.dilation, kshape
         )
     )
-    yt = torch.from_numpy(_torch_use.as_torchable(y).reshape((-1,) + layer.output_shape))
+    yt = torch.from_numpy(as_torchable(y).reshape((-1,) + layer.output_shape))
     w = _torch_weight(layer)
     with torch.no_grad():
         if all(e < max(s, dl) for e, s, dl in zip(extra, layer.stride, layer.dilation)):
@@ -192,7 +186,7 @@ def apply_gemm(layer: Any, xp: np.ndarray) -> np.ndarray:
     flat = xp.reshape((-1,) + xp.shape[xp.ndim - d - 1 :])
     # the patch matrix of a chunk of the batch stays below GEMM_CHUNK bytes
     per = g * ci * prod(kshape) * prod(out_sp) * xp.itemsize
-    step = max(1, _backends.GEMM_CHUNK // max(per, 1))
+    step = max(1, GEMM_CHUNK // max(per, 1))
     out = np.empty((flat.shape[0], g, co, prod(out_sp)), dtype=np.result_type(xp.dtype, w2.dtype))
     for i in range(0, flat.shape[0], step):
         out[i : i + step] = w2 @ _columns(layer, flat[i : i + step])
@@ -298,117 +292,3 @@ def adjoint_fft(layer: Any, y: np.ndarray, padded: tuple[int, ...]) -> np.ndarra
 
 APPLY = {"direct": apply_direct, "gemm": apply_gemm, "fft": apply_fft}
 ADJOINT = {"direct": adjoint_direct, "gemm": adjoint_gemm, "fft": adjoint_fft}
-
-
-# -- cost model ---------------------------------------------------------------------------
-def layer_costs(
-    batch: int,
-    c_in: int,
-    c_out: int,
-    groups: int,
-    padded: tuple[int, ...],
-    kshape: tuple[int, ...],
-    out: tuple[int, ...],
-    dilation: tuple[int, ...],
-    dtype: Any,
-    torch: bool,
-) -> dict[str, float]:
-    """Predicted seconds of each layer method (forward)."""
-    from convop._planning.choose import _fast, _fft_units, _key, constants
-
-    c = constants()[_key(np.dtype(dtype))]
-    taps, p_out = prod(kshape), prod(out)
-    macs = batch * c_out * (c_in // groups) * taps * p_out
-    res = {}
-    if torch:
-        o, s = c["torch_layer"]
-        # torch's per-multiply-add cost grows with the kernel (measured: x4 at 31x31)
-        res["direct"] = o + s * macs * (1.0 + taps / 280.0)
-    else:
-        o, s = c["layer_tap"]
-        res["direct"] = o * taps + s * macs + 2e-10 * batch * c_in * taps * p_out
-    o, s = c["layer_gemm"]
-    res["gemm"] = o + s * macs + 1e-9 * batch * c_in * taps * p_out
-    span = tuple(dl * (k - 1) + 1 for dl, k in zip(dilation, kshape))
-    f = prod(_fast(max(p, q)) for p, q in zip(padded, span))
-    o, s = c["layer_fft"]
-    transforms = batch * c_in + batch * c_out + c_out * (c_in // groups)
-    cmul = batch * c_out * (c_in // groups) * f / 2
-    res["fft"] = o + s * transforms * _fft_units(f) + c["layer_cmul"][1] * cmul
-    return res
-
-
-def layer_plan(in1: tuple[int, ...], in2: tuple[int, ...], dtype: Any, **spec: Any) -> str:
-    """Method for a layer described by shapes (see :func:`convop.choose_method`)."""
-    key = tuple(
-        sorted(
-            (k, v if isinstance(v, (int, str)) else tuple(v))
-            for k, v in spec.items()
-            if v is not None
-        )
-    )
-    torch = _torch_use.available() and np.dtype(dtype).kind == "f"
-    return _layer_plan(tuple(in1), tuple(in2), np.dtype(dtype).str, key, torch)
-
-
-@lru_cache(maxsize=256)
-def _layer_plan(
-    in1: tuple[int, ...], in2: tuple[int, ...], dtype: str, key: tuple, torch: bool
-) -> str:
-    from convop._core.validate import int_tuple
-
-    spec = dict(key)
-    ch = spec["channels"]
-    c_in, c_out = (int(ch), int(ch)) if isinstance(ch, (int, np.integer)) else map(int, ch)
-    groups = int(spec.get("groups", 1))
-    if len(in2) >= 3 and in2[0] == c_out and in2[1] * groups == c_in:
-        kshape = tuple(in2[2:])
-    else:
-        kshape = tuple(in2)
-    d = len(kshape)
-    spatial = tuple(in1[len(in1) - d :])
-    lead = tuple(in1[: len(in1) - d])
-    if lead and lead[-1] == c_in:
-        lead = lead[:-1]
-    stride = int_tuple(spec.get("stride", 1), d, "stride")
-    dilation = int_tuple(spec.get("dilation", 1), d, "dilation")
-    padding = int_tuple(spec.get("padding", 0), d, "padding", minimum=0)
-    padded = tuple(n + 2 * p for n, p in zip(spatial, padding))
-    out = tuple(
-        max((p - dl * (k - 1) - 1) // s + 1, 1)
-        for p, dl, k, s in zip(padded, dilation, kshape, stride)
-    )
-    est = layer_costs(prod(lead), c_in, c_out, groups, padded, kshape, out, dilation, dtype, torch)
-    return min(est, key=est.__getitem__)
-
-
-def calibrate_layers(dt: Any, scale: float, timer: Callable) -> dict[str, tuple[float, float]]:
-    """Measure the layer constants on one mid-size case (used by ``convop calibrate``)."""
-    from convop._operators.layer import ConvLayer
-    from convop._planning.choose import _fast, _fft_units
-
-    rng = np.random.default_rng(1)
-    n, c, hw, k = 4, 16, max(8, int(32 * scale**0.5)), 5
-    w = rng.standard_normal((c, c, k, k)).astype(dt)
-    x = rng.standard_normal((n, c, hw, hw)).astype(dt)
-    out = {}
-    p_out = (hw - k + 1) ** 2
-    macs = n * c * c * k * k * p_out
-    for name, meth in (("layer_gemm", "gemm"), ("layer_tap", "direct"), ("layer_fft", "fft")):
-        with _torch_use.forbidden() if meth == "direct" else nullcontext():
-            layer = ConvLayer(w, (c, hw, hw), method=meth)
-            t = timer(lambda: layer(x))
-        if meth == "fft":
-            f = _fast(hw) ** 2
-            out[name] = (3e-5, max(t * 0.6 / ((3 * n * c) * _fft_units(f)), 1e-13))
-            out["layer_cmul"] = (0.0, max(t * 0.4 / (n * c * c * f / 2), 1e-13))
-        else:
-            out[name] = (1e-5, max(t / macs, 1e-14))
-    if _torch_use.available():
-        n, c, hw, k = 8, 32, max(16, int(32 * scale**0.5)), 3
-        w = rng.standard_normal((c, c, k, k)).astype(dt)
-        x = rng.standard_normal((n, c, hw, hw)).astype(dt)
-        layer = ConvLayer(w, (c, hw, hw), method="direct")
-        macs = n * c * c * k * k * (hw - k + 1) ** 2
-        out["torch_layer"] = (2e-5, max(timer(lambda: layer(x)) / macs, 1e-14))
-    return out

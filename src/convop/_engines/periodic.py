@@ -21,7 +21,8 @@ from collections.abc import Callable
 import numpy as np
 import scipy.fft as sfft
 
-from convop._engines.fft import _spectral_product
+from convop._engines.fft import spectral_product
+from convop._engines.plan import Plan
 
 __all__ = ["conv_periodic"]
 
@@ -72,28 +73,28 @@ def conv_periodic(
     a: np.ndarray,
     b: np.ndarray,
     nd: int,
-    method: str,
+    plan: Plan,
     pads: tuple[tuple[int, int], ...],
     zero: Callable[..., np.ndarray],
 ) -> np.ndarray:
     """``valid(E a, b)`` for the periodic extension ``E`` by ``pads`` (any widths).
 
-    ``method`` is resolved already; ``zero(a, b, nd, method, pads)`` is the
-    zero-boundary convolution.
+    ``zero(a, b, nd, plan, pads)`` is the zero-boundary convolution (passed in: it is
+    the dispatcher that calls this function).
     """
     na, nb = a.shape[a.ndim - nd :], b.shape[b.ndim - nd :]
     dtype = np.result_type(a.dtype, b.dtype)
     starts = [(q - 1 - l) % p for p, q, (l, _) in zip(na, nb, pads)]
     sizes = [p + l + r - q + 1 for p, q, (l, r) in zip(na, nb, pads)]
     real = dtype.kind != "c"
-    if method == "fft" and all(_fast_length(p, real) for p in na):
+    if plan.method == "fft" and all(_fast_length(p, real) for p in na):
         bb = b
         for ax, (p, q) in enumerate(zip(na, nb)):
             if q > p:  # kernel longer than the period: alias it
                 bb = _alias(np.array(bb, dtype=np.result_type(bb, dtype)), bb.ndim - nd + ax, p)
-        c = _spectral_product(a, bb, nd, tuple(na))
+        c = spectral_product(a, bb, nd, tuple(na))
     else:
-        c = zero(a, b, nd, method, tuple((q - 1, q - 1) for q in nb))
+        c = zero(a, b, nd, plan, tuple((q - 1, q - 1) for q in nb))
         if not c.flags.writeable or np.may_share_memory(c, a):
             c = np.array(c)  # aliased in place below
         for ax, (p, q) in enumerate(zip(na, nb)):

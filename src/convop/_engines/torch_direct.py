@@ -1,21 +1,9 @@
-"""Optional engine of the ``direct`` method: torch's native single-channel convolution
+"""Optional engine of the ``direct`` method: torch's native single-kernel convolution
 on NumPy data (zero-copy ``torch.from_numpy``); torch pads zero boundaries itself,
-the others are one NumPy gather.
+the other boundaries are one NumPy gather of precomputed indices.
 
-Used only when the caller has imported torch (see :mod:`convop._core.optional`) and
-only where it was measured faster than the NumPy paths on this machine (2 cores,
-``convop bench`` and ``benchmarks/bench_convolve.py``):
-
-* 2-D/3-D, kernels of at most 9 taps (3×3), at most ~140² outputs: at 64², 3×3
-  it takes 30–60 µs where the block-Toeplitz products take 90–150 µs and the FFT
-  150–260 µs; at 128² they tie, and at 256² the block-Toeplitz form is faster
-  (400–550 vs 560–1000 µs in float32). 5×5 kernels take torch off its fast path
-  (float32 64²: 0.4–1.5 ms, against 0.12–0.3 ms for the block-Toeplitz form);
-* 1-D: never by default. torch's conv1d looked 1.2–3× faster than ``numpy.convolve``
-  for N = 1e4, K = 15–63, but with its two OpenMP threads on this machine the same
-  call takes 50–70 µs in one process and 290–380 µs in the next (bimodal, stable within
-  a process; one thread: a steady 60–90 µs), so it is not a dependable fast path.
-  ``RULE_1D`` keeps the measured region for machines where it pays.
+Planning decides where this engine runs (:func:`convop._planning.choose.resolve`); it
+is only ever called while torch may be used (:func:`convop._core.optional.torch_enabled`).
 """
 
 from __future__ import annotations
@@ -26,37 +14,12 @@ from math import prod
 
 import numpy as np
 
-from convop._core import optional as _torch_use
+from convop._core import caches
+from convop._core.arrays import as_torchable
 from convop._core.extension import AxisExtension
+from convop._core.optional import torch_enabled
 
 __all__ = ["torch_plan", "torch_valid"]
-
-#: hand any real 2-D/3-D work to torch regardless of the limits below (tests)
-USE_ALWAYS = False
-MAX_TAPS_ND = 9
-MAX_OUT_ND = 20_000  # ~140²
-#: 1-D: (min taps, max taps, min n, max n·k) per dtype (torch's call costs ~15 µs)
-RULE_1D: dict[str, tuple[int, int, int, int]] = {}
-#: e.g. {"f": (15, 63, 4000, 1_300_000), "d": (15, 31, 8000, 400_000)} where measured
-MIN_TAPS_1D = 15
-
-
-def worth_it(na: tuple[int, ...], nb: tuple[int, ...], dtype: np.dtype) -> bool:
-    """Whether torch's single-channel conv is the fastest direct engine for this shape."""
-    nd = len(na)
-    if USE_ALWAYS and nd in (2, 3):
-        return True
-    if nd == 1:
-        rule = RULE_1D.get(dtype.char)
-        return (
-            rule is not None
-            and rule[0] <= nb[0] <= rule[1]
-            and na[0] >= rule[2]
-            and na[0] * nb[0] <= rule[3]
-        )
-    if nd not in (2, 3) or prod(nb) > MAX_TAPS_ND:
-        return False
-    return prod(p - q + 1 for p, q in zip(na, nb)) <= MAX_OUT_ND
 
 
 _TORCH: tuple | None = None
@@ -71,6 +34,13 @@ def _torch() -> tuple:
 
         _TORCH = (torch, (F.conv1d, F.conv2d, F.conv3d), F.pad)
     return _TORCH
+
+
+def _ready(a: np.ndarray) -> np.ndarray:
+    """``a`` as torch.from_numpy takes it (the common case is free)."""
+    if a.flags.c_contiguous and a.flags.writeable and a.dtype.isnative:
+        return a
+    return as_torchable(a)
 
 
 def torch_valid(
@@ -101,14 +71,9 @@ def torch_plan(
     (common) dtype, resolved once (memoised): a function ``run(a, b)``, or None where
     torch is not to be used. Calls of a few tens of µs spend most of their time in
     Python, so everything that depends only on the shapes is worked out here."""
-    if not _torch_use.available():
+    if not torch_enabled():
         return None
-    return _plan(tuple(shape_a), tuple(shape_b), dtype, nd, pads, boundary, USE_ALWAYS)
-
-
-def clear_plans() -> None:
-    """Forget the memoised plans (after changing the rules above)."""
-    _plan.cache_clear()
+    return _plan(tuple(shape_a), tuple(shape_b), dtype, nd, pads, boundary)
 
 
 @lru_cache(maxsize=512)
@@ -119,7 +84,6 @@ def _plan(
     nd: int,
     pads: tuple[tuple[int, int], ...] | None,
     boundary: str,
-    always: bool,
 ) -> Callable[[np.ndarray, np.ndarray], np.ndarray] | None:
     if dtype.char not in "fd" or len(shape_b) > len(shape_a):
         return None
@@ -128,7 +92,7 @@ def _plan(
         return None  # one kernel only
     pads = pads or ((0, 0),) * nd
     ext = tuple(p + l + r for p, (l, r) in zip(na, pads))
-    if any(q > e for q, e in zip(nb, ext)) or not worth_it(ext, nb, dtype):
+    if any(q > e for q, e in zip(nb, ext)):
         return None
     gather = boundary != "zero"
     torch, convs, pad = _torch()
@@ -138,16 +102,15 @@ def _plan(
     out_shape = shape_a[: len(shape_a) - nd] + tuple(e - q + 1 for e, q in zip(ext, nb))
     if gather:
         # non-zero boundaries: the extension as one gather of precomputed indices
-        # (numpy.pad's index map, any width). 64², one sample a side: 5 µs, where two
-        # concatenations take 11 µs, torch's reflect pad about as long as the gather
-        # and its circular pad 19 µs; torch has no symmetric pad
+        # (numpy.pad's index map, any width); cheaper than torch's own pads, and torch
+        # has no symmetric pad
         index = np.ix_(*(AxisExtension(p, l, r, boundary).index for p, (l, r) in zip(na, pads)))
         source = np.ravel_multi_index(index, na).ravel()
         rows, x_shape = (-1, prod(na)), (-1, 1) + ext
 
         def run_gather(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-            x = from_numpy(a.reshape(rows).take(source, axis=1).reshape(x_shape))
-            w = from_numpy(b.reshape(nb)[flip].copy().reshape(w_shape))
+            x = from_numpy(as_torchable(a.reshape(rows).take(source, axis=1)).reshape(x_shape))
+            w = from_numpy(as_torchable(b.reshape(nb)[flip]).reshape(w_shape))
             return conv(x, w).numpy().reshape(out_shape)
 
         return run_gather
@@ -156,9 +119,8 @@ def _plan(
         padding = tuple(l for l, _ in pads)  # torch pads itself
 
         def run(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-            if not (a.flags.c_contiguous and a.flags.writeable):
-                a = np.array(a, order="C")  # torch.from_numpy needs writable memory
-            w = from_numpy(b.reshape(nb)[flip].copy().reshape(w_shape))
+            a = _ready(a)
+            w = from_numpy(as_torchable(b.reshape(nb)[flip]).reshape(w_shape))
             # tensors from NumPy never require grad: no autograd graph, no no_grad()
             return (
                 conv(from_numpy(a.reshape(x_shape)), w, None, 1, padding).numpy().reshape(out_shape)
@@ -168,10 +130,12 @@ def _plan(
     flat = tuple(v for l, r in reversed(pads) for v in (l, r))  # last axis first
 
     def run_padded(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        if not (a.flags.c_contiguous and a.flags.writeable):
-            a = np.array(a, order="C")
-        w = from_numpy(b.reshape(nb)[flip].copy().reshape(w_shape))
+        a = _ready(a)
+        w = from_numpy(as_torchable(b.reshape(nb)[flip]).reshape(w_shape))
         x = pad(from_numpy(a.reshape(x_shape)), flat)
         return conv(x, w).numpy().reshape(out_shape)
 
     return run_padded
+
+
+caches.lru("torch-direct plans", _plan, on_constants=False)

@@ -11,23 +11,22 @@ import scipy.sparse as sp
 
 from convop._core import structure as _structure
 from convop._core import validate as _validate
+from convop._core.arrays import compute_dtype, flip_conj
 from convop._core.errors import ConvopValueError
 from convop._core.extension import extend, extend_adjoint, extension_matrix, full_extensions
 from convop._core.operator import Operator
-from convop._engines import backends as _backends
-from convop._planning import choose as _choose
+from convop._engines import dispatch as _engines
+from convop._operators import _spec
+from convop._operators._spec import Spec
+from convop._planning.choose import resolve
 
 __all__ = ["Convolution"]
 
 
-def _flipconj(k: np.ndarray, nd: int) -> np.ndarray:
-    out = k[(Ellipsis,) + (slice(None, None, -1),) * nd]
-    return np.conj(out) if out.dtype.kind == "c" else out
-
-
-def _expand(k: np.ndarray, ndim: int) -> np.ndarray:
-    """Prepend length-1 axes so ``k`` broadcasts against a batch of rank ``ndim``."""
-    return k.reshape((1,) * (ndim - k.ndim) + k.shape)
+def _expand(k: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``k`` in ``x``'s dtype (the wider of data and operator, on every method), with
+    length-1 axes prepended so that it broadcasts against ``x``'s batch."""
+    return k.astype(x.dtype, copy=False).reshape((1,) * (x.ndim - k.ndim) + k.shape)
 
 
 class Convolution(Operator):
@@ -92,15 +91,15 @@ class Convolution(Operator):
         self.mode = _validate.mode(mode)
         self.boundary = _validate.boundary(boundary)
         self.correlate = bool(correlate)
-        requested = _validate.method(method, _backends.METHODS)
-        dtype = _validate.compute_dtype(k.dtype)
+        requested = _validate.method(method, _validate.METHODS)
+        dtype = compute_dtype(k.dtype)
         kern = np.array(k, dtype=dtype, copy=True)
         kern.setflags(write=False)
         self._kernel = kern
         nd = len(shape)
         self._nd = nd
         # the kernel actually convolved with (correlation = convolution with flipconj)
-        self._ck = _flipconj(kern, nd) if self.correlate else kern
+        self._ck = flip_conj(kern, nd) if self.correlate else kern
         kshape = kern.shape
         self._swap = False
         if self.mode == "full":
@@ -108,24 +107,29 @@ class Convolution(Operator):
         elif self.mode == "same":
             out = shape
         else:
-            big = all(n >= q for n, q in zip(shape, kshape))
-            small = all(n <= q for n, q in zip(shape, kshape))
-            if not (big or small):
+            swap = _validate.valid_swap(shape, kshape)
+            if swap is None:
                 raise ConvopValueError(
                     f"mode='valid' needs the input at least as large as the kernel along "
                     f"every axis, or the kernel at least as large along every axis; got "
                     f"input_shape={shape} and kernel shape {kshape}"
                 )
-            self._swap = not big
+            self._swap = swap
             out = tuple(abs(n - q) + 1 for n, q in zip(shape, kshape))
         super().__init__(shape, out, dtype)
         self._exts = full_extensions(shape, kshape, self.boundary, self.mode)
         self._zero_full = self.mode == "full" and self.boundary == "zero"
-        if requested == "auto":
-            na = kshape if self._swap else tuple(e.size for e in self._exts)
-            nb = shape if self._swap else kshape
-            requested = _choose.plan(na, nb, 1, dtype)
-        self.method = requested
+        # one plan for each direction, resolved once: the adjoint convolves other shapes
+        if self._swap:
+            fwd, adj = (kshape, shape), (kshape, out)
+        elif self._zero_full:
+            fwd, adj = (tuple(e.size for e in self._exts), kshape), (out, kshape)
+        else:
+            ext = tuple(e.size for e in self._exts)
+            fwd, adj = (ext, kshape), (tuple(m + 2 * (q - 1) for m, q in zip(out, kshape)), kshape)
+        self._plan = resolve(requested, *fwd, 1, dtype)
+        self.method = self._plan.method
+        self._adjoint_plan = resolve(self.method, *adj, 1, dtype)
         self.structure = _structure.tag(
             nd, self.boundary, square_periodic=self.mode == "same", extended=self.mode != "valid"
         )
@@ -147,21 +151,21 @@ class Convolution(Operator):
 
     # -- the map and its adjoint ------------------------------------------------------------
     def _apply(self, x: np.ndarray) -> np.ndarray:
-        nd, ck = self._nd, _expand(self._ck, x.ndim)
+        nd, ck, plan = self._nd, _expand(self._ck, x), self._plan
         if self._swap:
-            return _backends.valid(ck, x, nd, self.method)
+            return _engines.valid(ck, x, nd, plan)
         if self._zero_full:
-            return _backends.full(x, ck, nd, self.method)
-        return _backends.conv(x, ck, nd, self.method, self._exts)
+            return _engines.full(x, ck, nd, plan)
+        return _engines.conv(x, ck, nd, plan, self._exts)
 
     def _adjoint(self, y: np.ndarray) -> np.ndarray:
-        nd = self._nd
-        kadj = _expand(_flipconj(self._ck, nd), y.ndim)
+        nd, plan = self._nd, self._adjoint_plan
+        kadj = _expand(flip_conj(self._ck, nd), y)
         if self._swap:
-            return _backends.valid(kadj, y, nd, self.method)
+            return _engines.valid(kadj, y, nd, plan)
         if self._zero_full:
-            return _backends.valid(y, kadj, nd, self.method)
-        return extend_adjoint(_backends.full(y, kadj, nd, self.method), self._exts)
+            return _engines.valid(y, kadj, nd, plan)
+        return extend_adjoint(_engines.full(y, kadj, nd, plan), self._exts)
 
     # -- matrices ---------------------------------------------------------------------------
     def _sparse(self) -> sp.coo_matrix:
@@ -229,9 +233,35 @@ class Convolution(Operator):
 
         See :func:`convop.spectral.eigvals`.
         """
-        from convop.spectral import eigvals
+        return _spec.eigvals(self)
 
-        return eigvals(self)
+    def _spec_description(self) -> Spec:
+        """``A = V E`` in the normal form of :mod:`convop._operators._spec`."""
+        k = np.asarray(self.kernel)
+        nd = k.ndim
+        n = tuple(self.input_shape)
+        # V convolves with ck (= kernel, or flip(conj(kernel)) for correlate): as a
+        # correlation its taps are flip(ck) = kernel flipped, or conj(kernel).
+        w = np.conj(k) if self.correlate else k[(slice(None, None, -1),) * nd]
+        ks = k.shape
+        if self.mode == "valid" and not all(m >= q for m, q in zip(n, ks)):
+            # scipy swaps the operands: a zero-padded correlation with pads k − n
+            index = tuple(
+                np.pad(np.arange(m), (q - m, q - m), constant_values=-1) for m, q in zip(n, ks)
+            )
+        else:
+            index = tuple(e.index for e in full_extensions(n, ks, self.boundary, self.mode))
+        return Spec(
+            w.reshape((1, 1) + ks),
+            1,
+            1,
+            n,
+            index,
+            (1,) * nd,
+            (1,) * nd,
+            tuple(self.output_shape),
+            False,
+        )
 
 
 class _KernelOperator(Operator):
@@ -251,6 +281,14 @@ class _KernelOperator(Operator):
         else:
             self._xp = np.array(extend(x, conv._exts), dtype=dtype)
         self._xp.setflags(write=False)
+        sp_x, ks, out = self._xp.shape[self._xp.ndim - nd :], conv.kernel.shape, conv.output_shape
+        batch = prod(self._xbatch)
+        if conv._swap:
+            fwd, adj = (ks, sp_x), (tuple(m + 2 * (n - 1) for m, n in zip(out, sp_x)), sp_x)
+        else:
+            fwd, adj = (sp_x, ks), (sp_x, out)
+        self._plan = resolve(conv.method, *fwd, batch, dtype)
+        self._adjoint_plan = resolve(conv.method, *adj, batch, dtype)
 
     def _to_conv_kernel(self, k: np.ndarray) -> np.ndarray:
         return np.flip(k, axis=tuple(range(-self._nd, 0))) if self._conv.correlate else k
@@ -261,19 +299,19 @@ class _KernelOperator(Operator):
         ck = self._to_conv_kernel(k).reshape(kb + (1,) * nb + k.shape[k.ndim - nd :])
         xp = self._xp.reshape((1,) * len(kb) + self._xp.shape)
         if self._conv._swap:
-            return _backends.valid(ck, xp, nd, self._conv.method)
-        return _backends.valid(xp, ck, nd, self._conv.method)
+            return _engines.valid(ck, xp, nd, self._plan)
+        return _engines.valid(xp, ck, nd, self._plan)
 
     def _adjoint(self, y: np.ndarray) -> np.ndarray:
         # k_adj[i] = Σ_j y[j] conj(xp[j + K − 1 − i]) = valid(flip(conj(xp)), y)
         nd, nb = self._nd, len(self._xbatch)
         yb = y.shape[: y.ndim - nd - nb]
-        xr = _flipconj(self._xp, nd).reshape((1,) * len(yb) + self._xp.shape)
+        xr = flip_conj(self._xp, nd).reshape((1,) * len(yb) + self._xp.shape)
         if self._conv._swap:
             # y = valid(ck, x): the adjoint in ck is the full correlation of y with x
-            out = _backends.full(y, xr, nd, self._conv.method)
+            out = _engines.full(y, xr, nd, self._adjoint_plan)
         else:
-            out = _backends.valid(xr, y, nd, self._conv.method)
+            out = _engines.valid(xr, y, nd, self._adjoint_plan)
         if nb:
             out = out.sum(axis=tuple(range(len(yb), len(yb) + nb)))
         return self._to_conv_kernel(out)

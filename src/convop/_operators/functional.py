@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from math import prod
 from typing import Any
 
 import numpy as np
 
 from convop._core import dispatch
 from convop._core import validate as _validate
+from convop._core.arrays import compute_dtype, float_exact
 from convop._core.errors import ConvopValueError, invalid
 from convop._core.extension import mode_pads
-from convop._engines import backends as _backends
+from convop._engines import dispatch as _engines
 from convop._planning import routes as _routes
+from convop._planning.choose import resolve
 
 __all__ = ["convolve", "correlate"]
 
@@ -27,6 +30,9 @@ def _normalise_axes(axes: Any, ndim: int) -> tuple[int, ...]:
         out = tuple(int(a) for a in axes)
     except TypeError:
         raise invalid("axes", axes, "None, an int or a sequence of ints") from None
+    if not out:
+        # scipy: "when provided, axes cannot be empty"
+        raise invalid("axes", given, "None, an int or a non-empty sequence of ints")
     if any(not -ndim <= a < ndim for a in out):
         raise invalid("axes", given, f"axes in [-{ndim}, {ndim - 1}]")
     out = tuple(a % ndim for a in out)
@@ -100,27 +106,18 @@ def convolve(
                 in1, in2, mode, boundary=boundary, axes=axes, method=method, correlate=False
             )
     if type(in1) is np.ndarray and type(in2) is np.ndarray and axes is None:
-        # plain calls: one memoised route per call shape (microseconds matter here)
+        # plain calls: the resolved computation is remembered per call shape
         run = _routes.route(in1, in2, mode, boundary, method)
         if run is not None:
             return run(in1, in2)
+    return _convolve(in1, in2, mode, boundary, axes, method)
+
+
+def _convolve(in1: Any, in2: Any, mode: str, boundary: str, axes: Any, method: str) -> np.ndarray:
+    """Every call the routes do not take: validation, axes, dtypes, then the engines."""
     mode = _validate.mode(mode)
     bnd = _validate.boundary(boundary)
-    method = _validate.method(method, _backends.METHODS)
-    if (
-        axes is None
-        and type(in1) is np.ndarray
-        and type(in2) is np.ndarray
-        and in1.dtype == in2.dtype
-        and in1.dtype.char in "fdFD"
-        and in1.ndim == in2.ndim > 0
-        and in1.size
-        and in2.size
-    ):
-        # fast path (no conversion, no axis moves): same floating dtype, all axes
-        na, nb = in1.shape, in2.shape
-        if mode != "valid" or all(p >= q for p, q in zip(na, nb)):
-            return _compute(in1, in2, in1.ndim, na, nb, mode, bnd, method)
+    method = _validate.method(method, _validate.METHODS)
     a = _validate.numeric_array(in1, "in1")
     b = _validate.numeric_array(in2, "in2")
     if a.ndim != b.ndim:
@@ -149,52 +146,38 @@ def convolve(
         b = np.moveaxis(b, conv_axes, range(b.ndim - nd, b.ndim))
     na, nb = a.shape[a.ndim - nd :], b.shape[b.ndim - nd :]
     if mode == "valid":
-        a_big = all(p >= q for p, q in zip(na, nb))
-        b_big = all(q >= p for p, q in zip(na, nb))
-        if not (a_big or b_big):
+        swap = _validate.valid_swap(na, nb)
+        if swap is None:
             raise ConvopValueError(
                 f"mode='valid' needs one input at least as large as the other along every "
                 f"convolved axis; got in1 {na} and in2 {nb}"
             )
-        if not a_big:
-            a, b = b, a
+        if swap:
+            a, b, na, nb = b, a, nb, na
 
     exact_int = result_type.kind in "biu"
-    cdt = _validate.compute_dtype(result_type)
-    if exact_int:
-        # integers: exact integer arithmetic where the FFT could round (scipy's guard)
-        bound = float(np.abs(a).max()) * float(np.abs(b).max()) * min(a.size, b.size)
-        if method == "fft" or (method == "auto" and bound < 2.0**52):
-            cdt = np.dtype(np.float64)
-        else:
-            cdt, method = np.dtype(np.int64 if result_type.kind != "u" else np.uint64), "direct"
+    cdt = compute_dtype(result_type)
+    if exact_int and not (method == "fft" or float_exact(a, b, a.dtype, b.dtype)):
+        # integer products beyond 2**52: exact integer arithmetic (it wraps modulo
+        # 2**64, hence modulo the width of the result type, as numpy's does)
+        cdt, method = np.dtype(np.int64 if result_type.kind != "u" else np.uint64), "direct"
     a = a.astype(cdt, copy=False)
     b = b.astype(cdt, copy=False)
 
-    out = _compute(a, b, nd, na, nb, mode, bnd, method)
+    pads = mode_pads(nb, mode)
+    batch = max(a.size // max(prod(a.shape[a.ndim - nd :]), 1), b.size // max(prod(nb), 1))
+    ext = tuple(p + l + r for p, (l, r) in zip(na, pads))
+    plan = resolve(method, ext, nb, batch, cdt)
+    out = _engines.conv_boundary(a, b, nd, plan, pads, bnd)
     if not trailing:
         out = np.moveaxis(out, range(out.ndim - nd, out.ndim), conv_axes)
-    if exact_int and out.dtype.kind == "f":
-        out = np.rint(out)
+    if exact_int:
+        if out.dtype.kind == "f":
+            # exact integers held in float64: round, then wrap as integer arithmetic
+            # does (a float-to-uint16 cast of 65535² would be undefined)
+            out = np.rint(out).astype(np.int64)
+        return out.astype(result_type)
     return out.astype(result_type, copy=False)
-
-
-def _compute(
-    a: np.ndarray,
-    b: np.ndarray,
-    nd: int,
-    na: tuple[int, ...],
-    nb: tuple[int, ...],
-    mode: str,
-    bnd: str,
-    method: str,
-) -> np.ndarray:
-    """The convolution of validated arrays over their trailing ``nd`` axes."""
-    if mode == "valid":
-        return _backends.conv_zero(a, b, nd, method, ((0, 0),) * nd)
-    # the extension of ``full``/``same`` (the samples scipy keeps from ``full``),
-    # done inside the backends: in the FFT length for zero boundaries
-    return _backends.conv_boundary(a, b, nd, method, mode_pads(nb, mode), bnd)
 
 
 def correlate(

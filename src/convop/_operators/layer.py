@@ -11,11 +11,15 @@ import scipy.sparse as sp
 
 from convop._core import structure as _structure
 from convop._core import validate as _validate
+from convop._core.arrays import compute_dtype
 from convop._core.errors import ConvopValueError, invalid
 from convop._core.extension import AxisExtension, extend, extend_adjoint, extension_matrix
 from convop._core.operator import Operator
 from convop._engines import kernel_grad as _kernel_grad
 from convop._engines import layer as _layer_backends
+from convop._operators import _spec
+from convop._operators._spec import Spec
+from convop._planning.layer import layer_plan
 
 __all__ = ["ConvLayer"]
 
@@ -109,7 +113,7 @@ class ConvLayer(Operator):
         self.padding = _validate.padding_pairs(padding, kshape, self.dilation, self.stride)
         self.groups = groups
         self.boundary = _validate.boundary(boundary)
-        requested = _validate.method(method, _layer_backends.METHODS)
+        requested = _validate.method(method, _validate.LAYER_METHODS)
         spatial = shape[1:]
         out = []
         for n, (l, r), k, s, dl in zip(spatial, self.padding, kshape, self.stride, self.dilation):
@@ -120,7 +124,7 @@ class ConvLayer(Operator):
                     f"({dl}*({k}-1)+1) for input_shape={shape}, padding={padding!r}"
                 )
             out.append((span - 1) // s + 1)
-        dtype = _validate.compute_dtype(w.dtype)
+        dtype = compute_dtype(w.dtype)
         weight_arr = np.array(w, dtype=dtype, copy=True)
         weight_arr.setflags(write=False)
         self._weight = weight_arr
@@ -149,7 +153,7 @@ class ConvLayer(Operator):
         padded = tuple(e.size for e in self._exts)
         c_out, c_in = self.output_shape[0], self.input_shape[0]
         lead = (batch,) if batch > 1 else ()
-        return _layer_backends.layer_plan(
+        return layer_plan(
             lead + (c_in,) + padded,
             self._weight.shape,
             self.dtype,
@@ -290,13 +294,29 @@ class ConvLayer(Operator):
         return _LayerKernelOperator(self, arr)
 
     def eigvals(self) -> np.ndarray:
-        """Exact eigenvalues of a circulant single-channel layer.
+        """Exact eigenvalues of a circulant operator, by one FFT.
 
         See :func:`convop.spectral.eigvals`.
         """
-        from convop.spectral import eigvals
+        return _spec.eigvals(self)
 
-        return eigvals(self)
+    def _spec_description(self) -> Spec:
+        """``A = V E`` in the normal form of :mod:`convop._operators._spec`."""
+        n = tuple(self.input_shape[1:])
+        index = tuple(
+            AxisExtension(m, l, r, self.boundary).index for m, (l, r) in zip(n, self.padding)
+        )
+        return Spec(
+            np.asarray(self.weight),
+            int(self.groups),
+            int(self.input_shape[0]),
+            n,
+            index,
+            tuple(self.stride),
+            tuple(self.dilation),
+            tuple(self.output_shape[1:]),
+            True,
+        )
 
 
 class _LayerKernelOperator(Operator):

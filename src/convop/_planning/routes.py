@@ -32,14 +32,17 @@ from collections.abc import Callable
 
 import numpy as np
 
-from convop._core import optional as _torch_use
+from convop._core import caches
 from convop._core import validate as _validate
+from convop._core.config import current
 from convop._core.extension import edges_1d, mode_pads
-from convop._engines import backends as _backends
-from convop._engines import blocked as _blocked
-from convop._engines import torch_direct as _torch_direct
-from convop._engines.backends import SMALL_1D_COPY
-from convop._planning import choose as _choose
+from convop._core.optional import torch_enabled
+from convop._engines import dispatch
+from convop._engines.blocked import valid_blocked
+from convop._engines.direct import SMALL_1D_COPY, direct_1d_border
+from convop._engines.plan import Plan
+from convop._engines.torch_direct import torch_plan
+from convop._planning.choose import resolve
 
 try:  # the C loop of numpy.convolve (its Python wrapper costs ~1 µs per call)
     from numpy._core.multiarray import correlate as _np_correlate
@@ -59,10 +62,11 @@ ROUTES: dict[tuple, Route | None] = {}
 
 
 def clear() -> None:
-    """Forget every route and torch plan (the cost constants or the engine rules
-    changed)."""
+    """Forget every route (the cost constants changed)."""
     ROUTES.clear()
-    _torch_direct.clear_plans()
+
+
+caches.register("routes", clear, lambda: len(ROUTES))
 
 
 def route(
@@ -72,7 +76,7 @@ def route(
     arrays of these shapes and dtypes (built on first use); None: the call takes the
     general path (other dtypes, mixed dtypes, ``valid`` with neither input larger, or
     unhashable options, which the general path reports)."""
-    key = (a.shape, b.shape, a.dtype, b.dtype, mode, boundary, method, _torch_use.available())
+    key = (a.shape, b.shape, a.dtype, b.dtype, mode, boundary, method, torch_enabled(), current())
     try:
         return ROUTES[key]
     except KeyError:
@@ -126,29 +130,29 @@ def _build(
         return None
     mode = _validate.mode(mode)
     bnd = _validate.boundary(boundary)
-    meth = _validate.method(method, _backends.METHODS)
+    meth = _validate.method(method, _validate.METHODS)
     na, nb, nd = a.shape, b.shape, a.ndim
     swap = False
     if mode == "valid":
-        if not all(p >= q for p, q in zip(na, nb)):
-            if not all(q >= p for p, q in zip(na, nb)):
-                return None
-            swap, na, nb = True, nb, na
+        swap = _validate.valid_swap(na, nb)
+        if swap is None:
+            return None
+        if swap:
+            na, nb = nb, na
     pads = mode_pads(nb, mode)
     if not any(l or r for l, r in pads):
         bnd = "zero"
     ext = tuple(p + l + r for p, (l, r) in zip(na, pads))
-    if meth == "auto":
-        meth = _choose.plan(ext, nb, 1, dt)
-    fn = (_route_1d if nd == 1 else _route_nd)(na, nb, dt, mode, bnd, pads, meth)
+    plan = resolve(meth, ext, nb, 1, dt)
+    fn = (_route_1d if nd == 1 else _route_nd)(na, nb, dt, mode, bnd, pads, plan)
     if swap:
         return _named(lambda x, y: fn(y, x), getattr(fn, "kind", "general"))
     return fn
 
 
-def _general(nd: int, meth: str, pads: tuple[tuple[int, int], ...], bnd: str) -> Route:
+def _general(nd: int, plan: Plan, pads: tuple[tuple[int, int], ...], bnd: str) -> Route:
     def run(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return _backends.conv_boundary(a, b, nd, meth, pads, bnd)
+        return dispatch.conv_boundary(a, b, nd, plan, pads, bnd)
 
     return _named(run, "general")
 
@@ -160,11 +164,11 @@ def _route_nd(
     mode: str,
     bnd: str,
     pads: tuple[tuple[int, int], ...],
-    meth: str,
+    plan: Plan,
 ) -> Route:
-    general = _general(len(na), meth, pads, bnd)
-    if meth == "direct":
-        run = _torch_direct.torch_plan(na, nb, dt, len(na), pads, bnd)
+    general = _general(len(na), plan, pads, bnd)
+    if plan.torch:
+        run = torch_plan(na, nb, dt, len(na), pads, bnd)
         if run is not None:
             return _named(run, "torch")
     return general
@@ -177,20 +181,19 @@ def _route_1d(
     mode: str,
     bnd: str,
     pads: tuple[tuple[int, int], ...],
-    meth: str,
+    plan: Plan,
 ) -> Route:
-    general = _general(1, meth, pads, bnd)
+    general = _general(1, plan, pads, bnd)
     (n,), (k,), (left, right) = na, nb, pads[0]
     if dt.char not in "fd" or k > n:
         return general
-    if meth == "gemm":
+    if plan.method == "gemm":
 
         def gemm(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
-            return _blocked.valid_blocked(a, b, pads[0], bnd)
+            return valid_blocked(a, b, pads[0], bnd)
 
         return _or_general(gemm, general, "gemm")
-    torch_1d = _torch_direct.RULE_1D and k >= _torch_direct.MIN_TAPS_1D and _torch_use.available()
-    if meth != "direct" or torch_1d or _choose.shift_add_1d(n + left + right - k + 1, k, dt):
+    if plan.method != "direct" or plan.torch or plan.shift_add:
         return general
     if bnd == "zero":
 
@@ -199,8 +202,7 @@ def _route_1d(
 
         return _named(numpy_route, "numpy")
     if n <= SMALL_1D_COPY and k > 3 and edges_1d(np.empty(n, dt), left, right, bnd):
-        # one extended copy and one call: measured at n = 1000, k = 5-8, 3.5-4 µs
-        # against 4.3-6.9 µs for numpy's 'same' plus border terms
+        # one extended copy and one call beat numpy's 'same' plus border terms here
         def copy(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             lo, hi = edges_1d(a, left, right, bnd)
             return _np_correlate(np.concatenate((lo, a, hi)), b[::-1], "valid")
@@ -211,7 +213,7 @@ def _route_1d(
         return fixup
 
     def border(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
-        return _backends._direct_1d_border(a, b, pads[0], bnd)
+        return direct_1d_border(a, b, pads[0], bnd, plan)
 
     return _or_general(border, general, "border")
 

@@ -20,9 +20,11 @@ from statistics import median
 import numpy as np
 import scipy.signal as ss
 
-from convop._core import optional as _torch_use
+from convop._core import caches
+from convop._core.config import options
 from convop._operators.functional import convolve
-from convop._planning import choose as _choose
+from convop._planning.choose import choose_method
+from convop._planning.cost import fast
 
 #: skip a peer once its predicted single call exceeds this many seconds
 SKIP_SECONDS = 5.0
@@ -164,7 +166,7 @@ def peers(a: np.ndarray, b: np.ndarray, mode: str) -> dict[str, Callable[[], obj
 
         out["torch conv"] = tconv
         full = tuple(p + q - 1 for p, q in zip(a.shape, b.shape))
-        fs = tuple(_choose._fast(n) for n in full)
+        fs = tuple(fast(n) for n in full)
         tbb = torch.from_numpy(b)
         st = tuple((q - 1) // 2 for q in b.shape) if mode == "same" else (0,) * a.ndim
         sz = a.shape if mode == "same" else full
@@ -246,7 +248,7 @@ def run_sweep(
         case.times = times
         for name, t in times.items():
             history[(name, fam, n, dt, mode)] = (k, t)
-        case.convop_method = _choose.choose_method(a, b, mode)
+        case.convop_method = choose_method(a, b, mode)
         results.append(case)
     return results
 
@@ -310,7 +312,7 @@ def fft_memory(
     rng = np.random.default_rng(0)
     a = rng.standard_normal(shape_a).astype(dtype)
     b = rng.standard_normal(shape_b).astype(dtype)
-    with _torch_use.forbidden():  # tracemalloc cannot see torch's memory
+    with options(torch=False):  # tracemalloc cannot see torch's memory
         return _fft_memory(a, b, mode)
 
 
@@ -323,7 +325,7 @@ def _fft_memory(a: np.ndarray, b: np.ndarray, mode: str) -> dict[str, float]:
     out = convolve(a, b, mode, method="fft")
     peak = tracemalloc.get_traced_memory()[1] - base
     tracemalloc.stop()
-    fs = [_choose._fast(p + q - 1) for p, q in zip(shape_a, shape_b)]
+    fs = [fast(p + q - 1) for p, q in zip(shape_a, shape_b)]
     spec = prod(fs[:-1]) * (fs[-1] // 2 + 1) * 2 * a.itemsize
     return {
         "peak_bytes": float(peak),
@@ -339,13 +341,13 @@ def choice_overhead(repeat: int = 2000) -> dict[str, float]:
     a, b = np.ones(10**5), np.ones(31)
     t0 = time.perf_counter()
     for _ in range(repeat):
-        _choose.choose_method(a, b, "same")
+        choose_method(a, b, "same")
     warm = (time.perf_counter() - t0) / repeat
     shapes = [((10**5 + i,), (31 + i % 7,)) for i in range(200)]
     t0 = time.perf_counter()
     for sa, sb in shapes:
-        _choose._plan.cache_clear()
-        _choose.choose_method(sa, sb, "same")
+        caches.clear()
+        choose_method(sa, sb, "same")
     cold = (time.perf_counter() - t0) / len(shapes)
     return {"warm_seconds": warm, "cold_seconds": cold}
 

@@ -1,9 +1,8 @@
 """``convop calibrate``: measure this machine's cost constants for ``method='auto'``.
 
-The constants are stored as a small JSON file in the user cache directory
-(``platformdirs.user_cache_dir("convop")/calibration.json``). Loading falls back
-to the shipped defaults when platformdirs is missing or the file is absent or
-corrupt.
+It times the engines on a few shapes, fits each method's ``(overhead, slope)`` and
+writes them with :func:`convop._planning.constants.save` (a JSON file in the user
+cache directory), which also empties every plan made with the old constants.
 """
 
 from __future__ import annotations
@@ -11,64 +10,26 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
+from contextlib import nullcontext
 from statistics import median
+from typing import Any
 
 import numpy as np
 
-FILENAME = "calibration.json"
-VERSION = 1
-
-
-def cache_path() -> Path | None:
-    """Path of the calibration file, or None without platformdirs."""
-    try:
-        import platformdirs
-    except ImportError:
-        return None
-    return Path(platformdirs.user_cache_dir("convop")) / FILENAME
-
-
-def load(path: Path | None = None) -> dict[str, dict[str, tuple[float, float]]]:
-    """Calibrated constants merged over the defaults (defaults alone on any problem)."""
-    from convop._planning.choose import DEFAULTS
-
-    out = copy.deepcopy(DEFAULTS)
-    path = cache_path() if path is None else path
-    if path is None or not path.is_file():
-        return out
-    try:
-        data = json.loads(path.read_text())
-        if data.get("version") != VERSION:
-            return out
-        for prec, table in data["constants"].items():
-            for name, (o, s) in table.items():
-                if prec in out and name in out[prec] and o >= 0 and s >= 0:
-                    out[prec][name] = (float(o), float(s))
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
-        return copy.deepcopy(DEFAULTS)
-    return out
-
-
-def save(consts: dict[str, dict[str, tuple[float, float]]], path: Path | None = None) -> Path:
-    """Write ``consts`` as JSON (creating the directory); returns the path."""
-    path = cache_path() if path is None else path
-    if path is None:
-        raise RuntimeError("convop calibrate needs platformdirs: pip install platformdirs")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {
-        "version": VERSION,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        "constants": {p: {k: list(v) for k, v in t.items()} for p, t in consts.items()},
-    }
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(payload, indent=1))
-    os.replace(tmp, path)
-    return path
+from convop._core.config import options
+from convop._core.optional import torch_enabled
+from convop._engines import direct as direct_engine
+from convop._engines import fft as fft_engine
+from convop._engines import gemm as gemm_engine
+from convop._engines.blocked import block_length, valid_blocked
+from convop._engines.blocked_nd import valid_blocked_nd
+from convop._operators.layer import ConvLayer
+from convop._planning import constants as _constants
+from convop._planning.constants import DEFAULTS, cache_path, save
+from convop._planning.cost import blocked_nd_cost, fast, fft_slope, fft_units
 
 
 def _time(fn: Callable[[], object], budget: float = 0.15, repeat: int = 7) -> float:
@@ -96,11 +57,6 @@ def _fit(small: tuple[float, float], big: tuple[float, float]) -> tuple[float, f
 
 def measure(quick: bool = False, progress: Callable[[str], None] | None = None) -> dict:
     """Measure every method's (overhead, slope) for float64 and float32."""
-    from convop._engines import backends as be
-    from convop._engines import fft as fft_engine
-    from convop._engines.layer import calibrate_layers
-    from convop._planning.choose import DEFAULTS, _fast, _fft_units, fft_slope, oa_block
-
     try:  # measure torch's native conv too when it is installed
         import torch  # noqa: F401
     except ImportError:
@@ -131,10 +87,9 @@ def measure(quick: bool = False, progress: Callable[[str], None] | None = None) 
         per_tap = []
         for n in (2000, int(50_000 * scale)):
             a = rng.standard_normal(n + 14).astype(dt)
-            per_tap.append((n, _time(lambda: be._shift_add(a, b, 1, (n,))) / 15))
+            per_tap.append((n, _time(lambda: direct_engine.shift_add(a, b, 1, (n,))) / 15))
         out[prec]["sa1d"] = _fit(*per_tap)
         # 1-D block-Toeplitz GEMM: overhead + outputs · (per output + slope · (B + K − 1))
-        from convop._engines.blocked import block_length, valid_blocked
 
         pts = []
         for n, k in ((2000, 15), (int(200_000 * scale), 3), (int(200_000 * scale), 64)):
@@ -150,13 +105,11 @@ def measure(quick: bool = False, progress: Callable[[str], None] | None = None) 
         pts = []
         for n, k in ((16, 3), (int(512 * scale**0.5), 5)):
             a, b = rng.standard_normal((n, n)).astype(dt), rng.standard_normal((k, k)).astype(dt)
-            t = _time(lambda: be._shift_add(a, b, 2, (n - k + 1,) * 2))
+            t = _time(lambda: direct_engine.shift_add(a, b, 2, (n - k + 1,) * 2))
             pts.append(((n - k + 1) ** 2 * k * k * 2, t))
         o, s = _fit(*pts)
         out[prec]["sad"] = (o / 9, s)
         # N-D block Toeplitz: overhead and products slope at 64², slope at 1024² (512²)
-        from convop._engines.blocked_nd import valid_blocked_nd
-        from convop._planning.choose import blocked_nd_cost
 
         pts = []
         for n, k in ((32, 3), (64, 5), (int(1024 * scale**0.5), 3)):
@@ -177,27 +130,56 @@ def measure(quick: bool = False, progress: Callable[[str], None] | None = None) 
         for shape in ((16_384,), (int(2**20 * scale),), (int(256 * scale**0.5),) * 2):
             f = 1
             for p in shape:
-                f *= _fast(p)
+                f *= fast(p)
             a = rng.standard_normal(shape).astype(dt)
             b = rng.standard_normal((3,) * len(shape)).astype(dt)
             t = _time(lambda: fft_engine.valid_fft(a, b, len(shape)))
-            fslopes.append(max((t - fo) / (3 * _fft_units(f)), 1e-13))
+            fslopes.append(max((t - fo) / (3 * fft_units(f)), 1e-13))
         out[prec]["fft"] = (fo, fslopes[0])
         out[prec]["fft_big"] = (0.0, fslopes[1])
         out[prec]["fft_nd"] = (0.0, fslopes[2])
         n, k = int(2**19 * scale), 101
         a, b = rng.standard_normal(n).astype(dt), rng.standard_normal(k).astype(dt)
-        blk, nblk = oa_block(n, k)
-        fft_part = (2 * nblk + 1) * _fft_units(blk) * fft_slope(out[prec], blk)
+        blk, nblk = fft_engine.oa_blocks(n, k)
+        fft_part = (2 * nblk + 1) * fft_units(blk) * fft_slope(out[prec], blk)
         t = _time(lambda: fft_engine.full_oa(a, b, 1))
         o = 1.3 * fo
         out[prec]["oa"] = (o, min(max((t - o - fft_part) / (nblk * blk), 1e-10), 6e-9))
         a = rng.standard_normal((64, 64)).astype(dt)
         b = rng.standard_normal((5, 5)).astype(dt)
-        t = _time(lambda: be.valid_gemm(a, b, 2))
+        t = _time(lambda: gemm_engine.valid_gemm(a, b, 2))
         out[prec]["gemm"] = (out[prec]["gemm"][0], max(t / (60 * 60 * 25 * 1.5), 1e-13))
         say(f"{prec}: layers")
         out[prec].update(calibrate_layers(dt, scale, _time))
+    return out
+
+
+def calibrate_layers(dt: Any, scale: float, timer: Callable) -> dict[str, tuple[float, float]]:
+    """Measure the layer constants on one mid-size case (used by ``convop calibrate``)."""
+    rng = np.random.default_rng(1)
+    n, c, hw, k = 4, 16, max(8, int(32 * scale**0.5)), 5
+    w = rng.standard_normal((c, c, k, k)).astype(dt)
+    x = rng.standard_normal((n, c, hw, hw)).astype(dt)
+    out = {}
+    p_out = (hw - k + 1) ** 2
+    macs = n * c * c * k * k * p_out
+    for name, meth in (("layer_gemm", "gemm"), ("layer_tap", "direct"), ("layer_fft", "fft")):
+        with options(torch=False) if meth == "direct" else nullcontext():
+            layer = ConvLayer(w, (c, hw, hw), method=meth)
+            t = timer(lambda layer=layer: layer(x))
+        if meth == "fft":
+            f = fast(hw) ** 2
+            out[name] = (3e-5, max(t * 0.6 / ((3 * n * c) * fft_units(f)), 1e-13))
+            out["layer_cmul"] = (0.0, max(t * 0.4 / (n * c * c * f / 2), 1e-13))
+        else:
+            out[name] = (1e-5, max(t / macs, 1e-14))
+    if torch_enabled():
+        n, c, hw, k = 8, 32, max(16, int(32 * scale**0.5)), 3
+        w = rng.standard_normal((c, c, k, k)).astype(dt)
+        x = rng.standard_normal((n, c, hw, hw)).astype(dt)
+        layer = ConvLayer(w, (c, hw, hw), method="direct")
+        macs = n * c * c * k * k * (hw - k + 1) ** 2
+        out["torch_layer"] = (2e-5, max(timer(lambda: layer(x)) / macs, 1e-14))
     return out
 
 
@@ -212,17 +194,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--show", action="store_true", help="print the constants in use")
     parser.add_argument("--reset", action="store_true", help="delete the calibration file")
     args = parser.parse_args(list(argv or []))
-    from convop._planning import choose as _choose
-
     path = cache_path()
     if args.reset:
         if path is not None and path.is_file():
             path.unlink()
         print(f"removed {path}")
-        _choose.set_constants(None)
+        _constants.changed()
         return 0
     if args.show:
-        print(json.dumps(_choose.constants(), indent=1))
+        print(f"# {_constants.source()}")
+        print(json.dumps(_constants.constants(), indent=1))
         return 0
     if path is None:
         print("convop calibrate needs platformdirs: pip install platformdirs", file=sys.stderr)
@@ -230,6 +211,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     t0 = time.perf_counter()
     consts = measure(args.quick, lambda s: print(f"  measuring {s}", file=sys.stderr))
     saved = save(consts, path)
-    _choose.set_constants(None)
     print(f"calibrated in {time.perf_counter() - t0:.0f} s; wrote {saved}")
     return 0

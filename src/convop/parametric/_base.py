@@ -9,6 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from convop._core import validate as _validate
+from convop._core.arrays import compute_dtype
 from convop._core.errors import ConvopTypeError, ConvopValueError
 from convop._core.operator import Operator
 
@@ -156,7 +157,7 @@ class ParametricOperator:
         if arr.shape != (p,) and arr.shape != self._param_shape:
             accepted = f"({p},)" if self._param_shape == (p,) else f"({p},) or {self._param_shape}"
             raise ConvopValueError(f"{name} must have shape {accepted}; got {arr.shape}")
-        return arr.astype(_validate.compute_dtype(arr.dtype), copy=False).reshape(-1)
+        return arr.astype(compute_dtype(arr.dtype), copy=False).reshape(-1)
 
     def _vector(self, y: Any, rows: int, name: str, like: np.ndarray | None = None) -> np.ndarray:
         arr = _validate.numeric_array(y, name)
@@ -169,11 +170,11 @@ class ParametricOperator:
                 f"{name} must have shape {(rows,) + like.shape[1:]} to match y of shape "
                 f"{like.shape}; got {arr.shape}"
             )
-        return arr.astype(_validate.compute_dtype(arr.dtype), copy=False)
+        return arr.astype(compute_dtype(arr.dtype), copy=False)
 
     # -- the matrix --------------------------------------------------------------------------
     def _sparse_matrix(self, th: np.ndarray) -> sp.csr_array:
-        dt = _validate.compute_dtype(th.dtype)
+        dt = compute_dtype(th.dtype)
         vals = self._v.astype(dt) * th[self._c]
         K = sp.coo_array((vals, (self._i, self._j)), shape=self._shape).tocsr()
         K.sum_duplicates()
@@ -256,7 +257,7 @@ class ParametricOperator:
         vals = (self._v[:, None] * y2[self._j]).ravel()
         J = sp.coo_array((vals, (rows, cols)), shape=(m * k, self.num_params)).tocsr()
         J.sum_duplicates()
-        dtype = _validate.compute_dtype(th.dtype, yv.dtype)
+        dtype = compute_dtype(th.dtype, yv.dtype)
         return _SparseOperator(J, (self.num_params,), (m,) + yv.shape[1:], dtype)
 
     def jacobian_y(self, theta: Any, y: Any) -> Operator:
@@ -271,7 +272,7 @@ class ParametricOperator:
         k = 1 if yv.ndim == 1 else yv.shape[1]
         if k > 1:
             K = sp.kron(K, sp.eye(k), format="csr")  # C-order flattening of (n, k)
-        dtype = _validate.compute_dtype(th.dtype, yv.dtype)
+        dtype = compute_dtype(th.dtype, yv.dtype)
         return _SparseOperator(K, yv.shape, (self._shape[0],) + yv.shape[1:], dtype)
 
 

@@ -9,9 +9,11 @@ import numpy as np
 import scipy.sparse as sp
 
 from convop._core import validate as _validate
+from convop._core.arrays import compute_dtype
 from convop._core.errors import ConvopValueError
 from convop._core.operator import Operator
 from convop._operators.convolution import Convolution
+from convop._operators.layer import ConvLayer
 from convop.parametric._base import ParametricOperator
 
 __all__ = ["MultichannelStencil", "Stencil"]
@@ -106,7 +108,7 @@ class _GridModel(ParametricOperator):
                 f"{name} must have the batch dimensions of y, "
                 f"{like.shape[: like.ndim - len(self._in)]}; got shape {arr.shape}"
             )
-        return arr.astype(_validate.compute_dtype(arr.dtype), copy=False)
+        return arr.astype(compute_dtype(arr.dtype), copy=False)
 
     def _op(self, th: np.ndarray) -> Operator:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -308,7 +310,6 @@ class MultichannelStencil(_GridModel):
         return self._op(self._theta(theta))
 
     def _op(self, th: np.ndarray) -> Operator:
-        from convop import ConvLayer
 
         return ConvLayer(
             th.reshape(self.weight_shape), self.input_shape, padding="same", boundary=self.boundary

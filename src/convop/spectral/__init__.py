@@ -34,9 +34,9 @@ import numpy as np
 
 from convop._core.errors import ConvopTypeError, ConvopValueError, invalid
 from convop._core.threads import one_blas_thread
+from convop._operators import _spec
 from convop.spectral import _cholesky as _chol
-from convop.spectral import _gram, _stack
-from convop.spectral import _symbol as _core
+from convop.spectral import _gram, _stack, _symbol
 
 __all__ = ["DENSE_LIMIT", "clip_singular_values", "eigvals", "opnorm", "svdvals"]
 
@@ -97,37 +97,7 @@ def eigvals(op: Any) -> np.ndarray:
     >>> np.round(spectral.eigvals(A).real, 12).tolist()
     [4.0, 2.0, 0.0, 2.0]
     """
-    spec = _core.spec_of(op)
-    offs = spec.periodic_offsets()
-    square = spec.c_in == 1 and spec.c_out == 1 and all(s == 1 for s in spec.stride)
-    if offs is None or not square:
-        why = []
-        if spec.c_in != 1 or spec.c_out != 1:
-            why.append(f"it has {spec.c_in} input and {spec.c_out} output channels")
-        if any(s != 1 for s in spec.stride):
-            why.append(f"stride {spec.stride}")
-        if offs is None:
-            why.append(
-                "it is not a periodic map onto the input grid (needs a periodic "
-                "boundary and output shape == input shape)"
-            )
-        raise ConvopValueError(
-            f"eigvals needs a circulant operator; this one has structure="
-            f"{getattr(op, 'structure', 'general')!r} ({'; '.join(why)}). Its singular "
-            f"values are available from convop.spectral.svdvals(op)"
-        )
-    w = np.asarray(spec.weight)[0, 0]
-    emb = np.zeros(spec.n, dtype=np.result_type(w.dtype, np.float64))
-    pos = np.meshgrid(
-        *[
-            (-(c + dl * np.arange(k))) % n
-            for c, dl, k, n in zip(offs, spec.dilation, spec.kshape, spec.n)
-        ],
-        indexing="ij",
-    )
-    np.add.at(emb, tuple(pos), w)
-    lam = np.fft.fftn(emb)
-    return lam.astype(np.complex64) if _real_dtype(op) == np.float32 else lam
+    return _spec.eigvals(op)
 
 
 # -- singular values ------------------------------------------------------------------------
@@ -143,7 +113,7 @@ def _check_k(k: Any, nmax: int) -> int | None:
     return int(k)
 
 
-def _dense_svd(op: Any, spec: _core.Spec, what: str) -> np.ndarray:
+def _dense_svd(op: Any, spec: _symbol.Spec, what: str) -> np.ndarray:
     m, n = op.shape
     if m * n > DENSE_LIMIT:
         raise ConvopValueError(
@@ -199,14 +169,14 @@ def svdvals(op: Any, *, k: int | None = None) -> np.ndarray:
     >>> np.round(spectral.svdvals(A), 6).tolist()
     [2.236068, 2.236068, 1.0, 1.0]
     """
-    spec = _core.spec_of(op)
+    spec = _symbol.spec_of(op)
     m, n = spec.matrix_shape
     kk = _check_k(k, min(m, n))
     offs = spec.periodic_offsets()
     if offs is None:
         s = _dense_svd(op, spec, "svdvals")
     else:
-        b = _core.blocks(spec, offs, spec.n)
+        b = _symbol.blocks(spec, offs, spec.n)
         s = np.linalg.svd(b.reshape((-1,) + b.shape[2:]), compute_uv=False).ravel()
         s = np.sort(s)[::-1]
         full = min(m, n)
@@ -252,7 +222,7 @@ def _bracket(
 
 
 def _gram_periodic(
-    spec: _core.Spec, tol: float, max_iter: int, how: str = "gram"
+    spec: _symbol.Spec, tol: float, max_iter: int, how: str = "gram"
 ) -> tuple[float, float, dict]:
     offs = spec.periodic_offsets()
     assert offs is not None
@@ -263,9 +233,9 @@ def _gram_periodic(
 
 
 def _gram_embedded(
-    spec: _core.Spec, tol: float, max_iter: int, how: str = "gram"
+    spec: _symbol.Spec, tol: float, max_iter: int, how: str = "gram"
 ) -> tuple[float, dict]:
-    grid, enorm = _core.embedding(spec)
+    grid, enorm = _symbol.embedding(spec)
     half = np.isrealobj(spec.weight)
     stack = _stack.gram_stack(spec, (0,) * len(grid), grid, half)
     # the top frequency's eigenvector seeds the lower bound (as Gram's best frequency)
@@ -383,7 +353,7 @@ def opnorm(
     tol = _check_pos("tol", tol, integer=False)
     max_iter = _check_pos("max_iter", max_iter, integer=True)
     gen = _rng(rng)
-    spec = _core.spec_of(op)
+    spec = _symbol.spec_of(op)
     m, n = spec.matrix_shape
     periodic = spec.periodic_offsets() is not None
     chosen = method
@@ -476,7 +446,7 @@ def clip_singular_values(
     ):
         raise invalid("max_value", max_value, "a finite float >= 0")
     op = ConvLayer(weight, input_shape, padding="same", boundary="periodic")
-    spec = _core.spec_of(op)
+    spec = _symbol.spec_of(op)
     offs = spec.periodic_offsets()
     assert offs is not None
     w = np.asarray(op.weight)
@@ -502,7 +472,7 @@ def clip_singular_values(
     wdt = np.asarray(weight).dtype
     new = np.ascontiguousarray(new, dtype=wdt if wdt.kind in "fc" else w.dtype)
     target = ConvLayer(new, input_shape, padding="same", boundary=boundary)
-    tspec = _core.spec_of(target)
+    tspec = _symbol.spec_of(target)
     if tspec.periodic_offsets() is not None or prod(target.shape) <= DENSE_LIMIT:
         achieved = float(svdvals(target, k=1)[0])
     else:

@@ -21,107 +21,14 @@ output frequency η into one ``C_out × (C_in·S)`` block ``[Â(ω_t)]_t / √S`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from math import prod
-from typing import Any
 
 import numpy as np
 
-from convop._core.errors import ConvopTypeError
-from convop._core.extension import AxisExtension, full_extensions
 from convop._core.threads import run_parallel
+from convop._operators._spec import Spec, spec_of
 
 __all__ = ["Spec", "blocks", "embedding", "spec_of", "symbol", "symbol_parts"]
-
-
-@dataclass(frozen=True)
-class Spec:
-    """``A = V E`` in normalised form (see the module docstring)."""
-
-    weight: np.ndarray  # (C_out, C_in/groups, *k) correlation taps
-    groups: int
-    c_in: int
-    n: tuple[int, ...]  # input spatial shape
-    index: tuple[np.ndarray, ...]  # extension index map per axis
-    stride: tuple[int, ...]
-    dilation: tuple[int, ...]
-    out: tuple[int, ...]  # output spatial shape
-    channels: bool  # ConvLayer (channel axes) or Convolution
-
-    @property
-    def c_out(self) -> int:
-        return int(self.weight.shape[0])
-
-    @property
-    def kshape(self) -> tuple[int, ...]:
-        return tuple(int(k) for k in self.weight.shape[2:])
-
-    @property
-    def matrix_shape(self) -> tuple[int, int]:
-        return (self.c_out * prod(self.out), self.c_in * prod(self.n))
-
-    def periodic_offsets(self) -> tuple[int, ...] | None:
-        """``c`` per axis when ``A`` is a subsampled block-circulant (else None)."""
-        offs = []
-        for idx, n, o, s in zip(self.index, self.n, self.out, self.stride):
-            if o * s != n:
-                return None
-            c = int(idx[0]) if idx.size else 0
-            if idx.size == 0 or c < 0 or not np.array_equal(idx, (c + np.arange(idx.size)) % n):
-                return None
-            offs.append(c)
-        return tuple(offs)
-
-
-def spec_of(op: Any) -> Spec:
-    """The :class:`Spec` of a Convolution or ConvLayer (TypeError otherwise)."""
-    from convop._operators.convolution import Convolution
-    from convop._operators.layer import ConvLayer
-
-    if isinstance(op, ConvLayer):
-        w = np.asarray(op.weight)
-        n = tuple(op.input_shape[1:])
-        index = tuple(AxisExtension(m, l, r, op.boundary).index for m, (l, r) in zip(n, op.padding))
-        return Spec(
-            w,
-            int(op.groups),
-            int(op.input_shape[0]),
-            n,
-            index,
-            tuple(op.stride),
-            tuple(op.dilation),
-            tuple(op.output_shape[1:]),
-            True,
-        )
-    if isinstance(op, Convolution):
-        k = np.asarray(op.kernel)
-        nd = k.ndim
-        n = tuple(op.input_shape)
-        # V convolves with ck (= kernel, or flip(conj(kernel)) for correlate): as a
-        # correlation its taps are flip(ck) = kernel flipped, or conj(kernel).
-        w = np.conj(k) if op.correlate else k[(slice(None, None, -1),) * nd]
-        ks = k.shape
-        if op.mode == "valid" and not all(m >= q for m, q in zip(n, ks)):
-            # scipy swaps the operands: a zero-padded correlation with pads k − n
-            index = tuple(
-                np.pad(np.arange(m), (q - m, q - m), constant_values=-1) for m, q in zip(n, ks)
-            )
-        else:
-            index = tuple(e.index for e in full_extensions(n, ks, op.boundary, op.mode))
-        return Spec(
-            w.reshape((1, 1) + ks),
-            1,
-            1,
-            n,
-            index,
-            (1,) * nd,
-            (1,) * nd,
-            tuple(op.output_shape),
-            False,
-        )
-    raise ConvopTypeError(
-        f"op must be a convop.Convolution or convop.ConvLayer; got {type(op).__name__}"
-    )
 
 
 # -- symbols --------------------------------------------------------------------------------

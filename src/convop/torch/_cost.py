@@ -12,14 +12,15 @@ from functools import lru_cache
 from math import log2, prod
 from typing import Any
 
+import numpy as np
 import torch
 
+from convop._core import caches
+from convop._core.config import current
+from convop._planning.choose import choose_method
 from convop.torch._fft import good_size
 
-__all__ = ["USE_PACKAGE_MODEL", "choose", "estimate"]
-
-#: ask :func:`convop.choose_method` first (set False to use only :func:`estimate`)
-USE_PACKAGE_MODEL = True
+__all__ = ["choose", "estimate"]
 
 # seconds per unit, measured on the 2-core development CPU (float32, torch 2.13)
 _NATIVE_OVERHEAD = 3e-5  # s per call
@@ -81,13 +82,6 @@ def _package_choice(
     dilation: tuple[int, ...],
     dtype: torch.dtype,
 ) -> str | None:
-    import convop
-
-    choose_method = getattr(convop, "choose_method", None)
-    if choose_method is None:
-        return None
-    import numpy as np
-
     try:
         np_dtype = np.dtype(str(dtype).replace("torch.", ""))
         res = choose_method(
@@ -117,7 +111,6 @@ class _Shape:
         self.shape, self.dtype = shape, dtype
 
 
-@lru_cache(maxsize=4096)
 def choose(
     batch: int,
     c_in: int,
@@ -134,12 +127,44 @@ def choose(
     """``'native'`` or ``'fft'`` for a convolution of an input padded to ``size``.
 
     Complex and integer dtypes always get ``native`` (the FFT path is real only).
+    Memoised per shape and per options in effect.
     """
+    return _choose(
+        batch,
+        c_in,
+        c_out,
+        groups,
+        size,
+        kernel,
+        stride,
+        dilation,
+        dtype,
+        device,
+        backward,
+        current(),
+    )
+
+
+@lru_cache(maxsize=4096)
+def _choose(
+    batch: int,
+    c_in: int,
+    c_out: int,
+    groups: int,
+    size: tuple[int, ...],
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
+    dtype: torch.dtype,
+    device: str,
+    backward: bool,
+    opts: Any,
+) -> str:
     if dtype not in (torch.float16, torch.bfloat16, torch.float32, torch.float64):
         return "native"
     if prod(kernel) == 1:
         return "native"
-    if USE_PACKAGE_MODEL:
+    if opts.torch_cost == "package":
         res = _package_choice(
             batch,
             c_in,
@@ -155,3 +180,6 @@ def choose(
             return res
     est = estimate(batch, c_in, c_out, groups, size, kernel, stride, dilation, backward)
     return min(est, key=est.__getitem__)
+
+
+caches.lru("torch layer choices", _choose)
