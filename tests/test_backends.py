@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import convop
-from convop._core import optional as _torch_use
-from convop._engines import backends as _backends
+from convop._engines import dispatch as _dispatch
 from convop._engines import fft as _fft_backends
 from convop._engines import torch_direct as _torch_direct
+from convop._planning import cost as _cost
 from convop._planning import routes as _routes
 
 from helpers import BOUNDARIES, MODES, assert_close, random_array, reference_convolve
@@ -23,9 +23,9 @@ LAYER_METHODS = ("direct", "gemm", "fft", "auto")
 
 
 @pytest.fixture(params=[None, False], ids=["torch-if-imported", "no-torch"])
-def torch_flag(request, monkeypatch):
-    monkeypatch.setattr(_torch_use, "ALLOWED", request.param)
-    return request.param
+def torch_flag(request):
+    with convop.options(torch=request.param is None):
+        yield request.param
 
 
 # -- functional ---------------------------------------------------------------------------
@@ -111,14 +111,14 @@ def test_integers_exact(method):
     np.testing.assert_array_equal(convop.convolve(big, big), np.convolve(big, big))
 
 
-def test_torch_direct_engine_matches(monkeypatch):
+def test_torch_direct_engine_matches():
     pytest.importorskip("torch")
-    monkeypatch.setattr(_torch_direct, "USE_ALWAYS", True)
     rng = np.random.default_rng(3)
     x, h = rng.standard_normal((2, 30, 30)), rng.standard_normal((1, 5, 5))
-    got = convop.convolve(x, h, "same", boundary="symmetric", axes=(1, 2), method="direct")
-    monkeypatch.setattr(_torch_use, "ALLOWED", False)
-    ref = convop.convolve(x, h, "same", boundary="symmetric", axes=(1, 2), method="direct")
+    with convop.options(direct_engine="torch"):
+        got = convop.convolve(x, h, "same", boundary="symmetric", axes=(1, 2), method="direct")
+    with convop.options(torch=False):
+        ref = convop.convolve(x, h, "same", boundary="symmetric", axes=(1, 2), method="direct")
     assert_close(got, ref)
 
 
@@ -253,7 +253,7 @@ def test_periodic_is_circular_for_any_width(shape, kgrow, pad_extra, method, dty
     pads = tuple((l, max(r, q - 1 - l)) for (l, r), q in zip(pads, kshape))  # output ≥ 1
     a = random_array(rng, ((2,) if batch else ()) + tuple(shape), dtype)
     b = random_array(rng, kshape, dtype)
-    got = _backends.conv_boundary(a, b, nd, method, pads, "periodic")
+    got = _dispatch.conv_boundary(a, b, nd, method, pads, "periodic")
     width = [(0, 0)] * (a.ndim - nd) + list(pads)
     ext = np.pad(a, width, mode="wrap")
     ref = ss.convolve(ext, b.reshape((1,) * (a.ndim - nd) + kshape), "valid")
@@ -308,15 +308,10 @@ def test_torch_engine_pads_like_numpy(nd, boundary, dtype, seed):
     ext1 = (shape[0] + sum(pads[0]),)
     if nd == 1:
         # measured rules keep tiny 1-D signals on NumPy
-        assert _torch_direct.torch_valid(a, b, nd, pads, boundary) is None
-    with pytest.MonkeyPatch.context() as mp:
-        # the engine itself, wherever the measured rules would not use it
-        mp.setattr(_torch_direct, "RULE_1D", {"f": (1, 99, 0, 10**9), "d": (1, 99, 0, 10**9)})
-        mp.setattr(_torch_direct, "USE_ALWAYS", True)
-        _routes.clear()
-        assert _torch_direct.worth_it(ext1 if nd == 1 else shape, kshape, np.dtype(dtype))
-        got = _torch_direct.torch_valid(a, b, nd, pads, boundary)
-    _routes.clear()
+        assert not _cost.torch_direct_pays(ext1, kshape)
+    # the engine itself, wherever the cost model would not choose it
+    assert _cost.torch_direct_pays(ext1 if nd == 1 else shape, kshape, always=True)
+    got = _torch_direct.torch_valid(a, b, nd, pads, boundary)
     ext = np.pad(a, [(0, 0)] + list(pads), mode=NUMPY_PAD[boundary])
     ref = ss.convolve(ext, b[None], "valid")
     assert got is not None and got.dtype == np.dtype(dtype)
@@ -461,7 +456,7 @@ def test_fft_length_prefers_powers_of_two_over_long_odd_radix_chains():
 
 
 def test_fft_crop_is_a_view_only_when_it_keeps_most_of_the_buffer():
-    from convop._engines.fft import _crop
+    from convop._engines.fft import crop as _crop
 
     buf = np.arange(100.0).reshape(10, 10)
     big = _crop(buf, (1, 1), (8, 8), buf.dtype)  # 64 of 100 samples: view

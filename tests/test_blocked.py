@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 import convop
 from convop._engines import blocked as _blocked
 from convop._engines import blocked_nd as _blocked_nd
-from convop._planning import choose as _choose
 from convop._planning import routes as _routes
 
 from helpers import NUMPY_MODE, assert_close, random_array, reference_convolve
@@ -90,11 +89,8 @@ def test_convolve_gemm_1d_long(boundary, mode, dtype):
 def test_auto_takes_gemm_where_the_model_says_so(monkeypatch):
     """Mid-size kernels on long signals: the cost model (shipped constants) picks the
     block Toeplitz form, and the short path of convolve() returns scipy's numbers."""
-    _choose.set_constants(_choose.DEFAULTS)
-    try:
+    with convop.options(calibration="shipped"):
         _check_auto_gemm()
-    finally:
-        _choose.set_constants(None)
 
 
 def _check_auto_gemm():
@@ -173,16 +169,13 @@ def test_convolve_gemm_2d_and_3d(boundary):
 
 def test_auto_takes_gemm_for_small_2d_kernels():
     """3×3 on 256² (shipped constants): the block Toeplitz product, not torch's conv."""
-    _choose.set_constants(_choose.DEFAULTS)
-    try:
+    with convop.options(calibration="shipped"):
         x, h = np.ones((256, 256)), np.ones((3, 3))
         assert convop.choose_method(x, h, "same") == "gemm"
         assert convop.choose_method(np.ones((1024, 1024)), np.ones((31, 31)), "same") in (
             "fft",
             "overlap-add",
         )
-    finally:
-        _choose.set_constants(None)
 
 
 def test_kernel_with_more_leading_axes_broadcasts():

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import convop
-from convop._planning import choose as _choose
+from convop._planning import constants as _constants
 from convop._tools import calibrate as _calibrate
 
 FUNCTIONAL = {"direct", "gemm", "fft", "overlap-add"}  # gemm: 1-D block Toeplitz
@@ -18,11 +18,11 @@ LAYER = {"direct", "gemm", "fft"}
 @pytest.fixture
 def cache_dir(tmp_path, monkeypatch):
     """A private calibration file location; constants reloaded from it."""
-    path = tmp_path / "convop" / _calibrate.FILENAME
-    monkeypatch.setattr(_calibrate, "cache_path", lambda: path)
-    _choose.set_constants(None)
+    path = tmp_path / "convop" / _constants.FILENAME
+    monkeypatch.setattr(_constants, "cache_path", lambda: path)
+    _constants.changed()
     yield path
-    _choose.set_constants(None)
+    _constants.changed()
 
 
 @pytest.mark.parametrize("n,k", [(10, 3), (1000, 3), (10**5, 31), (10**6, 3001), (50, 50)])
@@ -72,21 +72,20 @@ def test_rejects_bad_spec():
 
 def test_defaults_without_file(cache_dir):
     assert not cache_dir.exists()
-    assert _choose.constants() == _choose.DEFAULTS
+    assert _constants.constants() == _constants.DEFAULTS
 
 
 def test_defaults_without_platformdirs(monkeypatch):
-    monkeypatch.setattr(_calibrate, "cache_path", lambda: None)
-    assert _calibrate.load() == _choose.DEFAULTS
+    monkeypatch.setattr(_constants, "cache_path", lambda: None)
+    assert _constants.load() == _constants.DEFAULTS
 
 
 def test_save_then_load(cache_dir):
-    consts = {p: dict(t) for p, t in _choose.DEFAULTS.items()}
+    consts = {p: dict(t) for p, t in _constants.DEFAULTS.items()}
     consts["f8"]["fft"] = (1e-3, 1e-6)  # an absurdly slow FFT
-    _calibrate.save(consts, cache_dir)
-    assert json.loads(cache_dir.read_text())["version"] == _calibrate.VERSION
-    _choose.set_constants(None)
-    assert _choose.constants()["f8"]["fft"] == (1e-3, 1e-6)
+    _constants.save(consts, cache_dir)
+    assert json.loads(cache_dir.read_text())["version"] == _constants.VERSION
+    assert _constants.constants()["f8"]["fft"] == (1e-3, 1e-6)
     assert convop.choose_method(np.ones(10**5), np.ones(301)) != "fft"
 
 
@@ -102,12 +101,12 @@ def test_save_then_load(cache_dir):
 def test_corrupt_file_falls_back(cache_dir, text):
     cache_dir.parent.mkdir(parents=True)
     cache_dir.write_text(text)
-    assert _calibrate.load() == _choose.DEFAULTS
+    assert _constants.load() == _constants.DEFAULTS
     assert convop.choose_method(np.ones(100), np.ones(3)) in FUNCTIONAL
 
 
 def test_calibrate_cli_writes_file(cache_dir, monkeypatch, capsys):
-    fake = {p: dict(t) for p, t in _choose.DEFAULTS.items()}
+    fake = {p: dict(t) for p, t in _constants.DEFAULTS.items()}
     monkeypatch.setattr(_calibrate, "measure", lambda quick, progress=None: fake)
     assert _calibrate.main([]) == 0
     assert cache_dir.is_file()

@@ -179,11 +179,9 @@ def test_auto_plans_each_batch_size():
     """method='auto' asks the cost model per batch size (the FFT transforms the filters
     once per call, so its share per input falls with the batch); every plan computes
     the same map as torch."""
-    from convop._core import optional as _torch_use
-
     rng = np.random.default_rng(4)
     w = rng.standard_normal((16, 16, 11, 11)).astype(np.float32)
-    with _torch_use.forbidden():
+    with convop.options(torch=False):
         layer = convop.ConvLayer(w, (16, 24, 24), padding=5)
         plans = {b: layer.method_for(b) for b in (1, 16)}
         assert plans[1] == layer.method

@@ -10,8 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import convop
-from convop._core import optional as _torch_use
-from convop._planning import choose as _choose
+from convop._planning import constants as _constants
 from convop._planning import routes as _routes
 
 from helpers import BOUNDARIES, assert_close, random_array, reference_convolve
@@ -55,7 +54,7 @@ def test_torch_route_for_small_2d_kernels():
             convop.convolve(x, h, "same", boundary=boundary),
             reference_convolve(x, h, "same", boundary),
         )
-    with _torch_use.forbidden():
+    with convop.options(torch=False):
         assert _routes.kind(x, h) != "torch"
 
 
@@ -101,19 +100,17 @@ def test_bad_options_still_named_in_errors():
     assert _routes.route(x, x, ["full"], "zero", "auto") is None
 
 
-def test_routes_follow_new_cost_constants():
+def test_routes_follow_new_cost_constants(tmp_path):
     x, h = np.random.default_rng(2).standard_normal(50_000), np.ones(31)
     assert _routes.kind(x, h, "same", "zero", "direct") == "numpy"
-    expensive_gemm = {key: dict(c) for key, c in _choose.DEFAULTS.items()}
+    expensive_gemm = {key: dict(c) for key, c in _constants.DEFAULTS.items()}
     for c in expensive_gemm.values():
         c["bt1d"] = (1.0, c["bt1d"][1])  # a second per call: never gemm
-    try:
-        _choose.set_constants(expensive_gemm)
+    path = _constants.save(expensive_gemm, tmp_path / "calibration.json")
+    with convop.options(calibration=str(path)):
         assert _routes.kind(x, h, "same") != "gemm"
-        _choose.set_constants(_choose.DEFAULTS)
+    with convop.options(calibration="shipped"):
         assert _routes.kind(x, h, "same") == "gemm"
-    finally:
-        _choose.set_constants(None)
 
 
 def test_mixed_and_integer_dtypes_take_the_general_path():

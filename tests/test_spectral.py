@@ -147,11 +147,12 @@ def test_svdvals_bad_k(k):
         spectral.svdvals(op, k=k)
 
 
-def test_svdvals_dense_limit_points_to_opnorm(monkeypatch):
-    monkeypatch.setattr(spectral, "DENSE_LIMIT", 10)
+def test_svdvals_dense_limit_points_to_opnorm():
     op = convop.Convolution(np.ones(3), (5,), "full")
-    with pytest.raises(ConvopValueError, match=r"DENSE_LIMIT=10.*opnorm"):
-        spectral.svdvals(op)
+    with convop.options(dense_limit=10):
+        with pytest.raises(ConvopValueError, match=r"dense limit of 10 .*opnorm"):
+            spectral.svdvals(op)
+    assert spectral.svdvals(op).shape == (5,)  # the default limit is back
 
 
 def test_not_an_operator():

@@ -2,6 +2,7 @@ import builtins
 
 import numpy as np
 
+import convop
 from convop._core import threads as _threads
 
 
@@ -186,7 +187,20 @@ def test_fft_workers_drop_to_one_while_contended(monkeypatch):
     from convop._engines import fft as _fft_backends
 
     big = 4 * _fft_backends.PARALLEL_MIN
-    assert _fft_backends.workers(big) == _fft_backends.WORKERS
+    assert _fft_backends.workers(big) == -1  # every core, the default option
+    with convop.options(workers=2):
+        assert _fft_backends.workers(big) == 2
     assert _fft_backends.workers(16) == 1
     monkeypatch.setattr(_threads, "contended", lambda: True)
     assert _fft_backends.workers(big) == 1
+
+
+def test_worker_threads_see_the_callers_options():
+    from convop._core.config import current
+
+    def flag():
+        return current().torch
+
+    with convop.options(torch=False):
+        assert _threads.run_parallel(flag, flag, flag) == [False, False, False]
+    assert _threads.run_parallel(flag, flag) == [True, True]

@@ -262,19 +262,14 @@ def test_auto_choices_on_benchmark_shapes():
     assert _cost.choose(1, 1, 1, 1, (9,), (3,), (1,), (1,), torch.complex64, "cpu") == "native"
 
 
-def test_own_cost_model_when_package_model_is_off_or_missing(monkeypatch):
+def test_own_cost_model_when_package_model_is_off():
     from convop.torch import _cost
 
-    monkeypatch.setattr(_cost, "USE_PACKAGE_MODEL", False)
-    _cost.choose.cache_clear()
     kw = {"dtype": torch.float32, "device": "cpu", "backward": True}
-    assert _cost.choose(16, 32, 32, 1, (66, 66), (3, 3), (1, 1), (1, 1), **kw) == "native"
-    assert _cost.choose(16, 32, 32, 1, (94, 94), (31, 31), (1, 1), (1, 1), **kw) == "fft"
-    monkeypatch.setattr(_cost, "USE_PACKAGE_MODEL", True)
-    monkeypatch.delattr(convop, "choose_method", raising=False)
-    _cost.choose.cache_clear()
-    assert _cost.choose(16, 32, 32, 1, (78, 78), (15, 15), (1, 1), (1, 1), **kw) == "fft"
-    _cost.choose.cache_clear()
+    with convop.options(torch_cost="local"):
+        assert _cost.choose(16, 32, 32, 1, (66, 66), (3, 3), (1, 1), (1, 1), **kw) == "native"
+        assert _cost.choose(16, 32, 32, 1, (94, 94), (31, 31), (1, 1), (1, 1), **kw) == "fft"
+        assert _cost.choose(16, 32, 32, 1, (78, 78), (15, 15), (1, 1), (1, 1), **kw) == "fft"
 
 
 def test_good_size():

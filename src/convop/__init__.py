@@ -13,6 +13,7 @@ Examples
 """
 
 from convop import checks, parametric, spectral
+from convop._core.config import options
 from convop._core.errors import ConvopError, ConvopTypeError, ConvopValueError
 from convop._core.operator import Operator
 from convop._operators.convolution import Convolution

@@ -20,6 +20,7 @@ the times of multi-threaded calls with one-thread calls of the same shape, and
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import ctypes
 import functools
 import glob
@@ -249,7 +250,9 @@ def run_parallel(*calls: Callable[[], Any]) -> list[Any]:
     """
     if len(calls) < 2 or workers() < 2 or _in_worker():
         return [c() for c in calls]
-    futures = [_pool().submit(c) for c in calls]
+    # each task runs in a copy of the caller's context, so convop.options() set by the
+    # caller hold inside the worker threads too
+    futures = [_pool().submit(contextvars.copy_context().run, c) for c in calls]
     return [f.result() for f in futures]
 
 

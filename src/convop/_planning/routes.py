@@ -18,7 +18,7 @@ Routes of 1-D calls (``k <= n``, real):
 * ``copy``: non-zero boundary, signals up to ``SMALL_1D_COPY`` samples: one extended
   copy and one valid convolution;
 * ``border``: longer signals: the zero-boundary result with only the border windows
-  recomputed (:func:`convop._engines.backends._direct_1d_border`);
+  recomputed (:func:`convop._engines.direct.direct_1d_border`);
 * ``gemm``: block-Toeplitz matrix products (:mod:`convop._engines.blocked`).
 
 N-D calls take ``torch`` (torch's single-channel conv with every shape-dependent step

@@ -28,7 +28,7 @@ from convop._engines.blocked import block_length, valid_blocked
 from convop._engines.blocked_nd import valid_blocked_nd
 from convop._operators.layer import ConvLayer
 from convop._planning import constants as _constants
-from convop._planning.constants import DEFAULTS, cache_path, save
+from convop._planning.constants import DEFAULTS
 from convop._planning.cost import blocked_nd_cost, fast, fft_slope, fft_units
 
 
@@ -194,7 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--show", action="store_true", help="print the constants in use")
     parser.add_argument("--reset", action="store_true", help="delete the calibration file")
     args = parser.parse_args(list(argv or []))
-    path = cache_path()
+    path = _constants.cache_path()
     if args.reset:
         if path is not None and path.is_file():
             path.unlink()
@@ -210,6 +210,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     t0 = time.perf_counter()
     consts = measure(args.quick, lambda s: print(f"  measuring {s}", file=sys.stderr))
-    saved = save(consts, path)
+    saved = _constants.save(consts, path)
     print(f"calibrated in {time.perf_counter() - t0:.0f} s; wrote {saved}")
     return 0

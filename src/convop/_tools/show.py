@@ -33,7 +33,7 @@ def config() -> dict[str, Any]:
     --------
     >>> import convop
     >>> sorted(convop._tools.show.config())[:3]
-    ['blas_threads', 'caches', 'constants']
+    ['blas_threads', 'caches', 'calibration_file']
     """
     import numpy
     import scipy

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from convop._core.config import current
 from convop._core.errors import ConvopTypeError, ConvopValueError, invalid
 from convop._core.threads import one_blas_thread
 from convop._operators import _spec
@@ -40,8 +41,15 @@ from convop.spectral import _gram, _stack, _symbol
 
 __all__ = ["DENSE_LIMIT", "clip_singular_values", "eigvals", "opnorm", "svdvals"]
 
-#: Largest ``m·n`` of an operator matrix that :func:`svdvals` factorises densely.
+#: Default largest ``m·n`` of an operator matrix that :func:`svdvals` factorises densely;
+#: the limit in effect is ``convop.options(dense_limit=...)``.
 DENSE_LIMIT = 2**22
+
+
+def _dense_limit() -> int:
+    return current().dense_limit
+
+
 #: ``m·n`` up to which ``opnorm(method="auto")`` prefers the exact dense answer.
 _AUTO_DENSE = 2**18
 OPNORM_METHODS = ("auto", "power", "gram", "exact")
@@ -115,12 +123,12 @@ def _check_k(k: Any, nmax: int) -> int | None:
 
 def _dense_svd(op: Any, spec: _symbol.Spec, what: str) -> np.ndarray:
     m, n = op.shape
-    if m * n > DENSE_LIMIT:
+    if m * n > _dense_limit():
         raise ConvopValueError(
             f"{what} of this operator (boundary/stride not periodic-diagonalisable) needs "
-            f"its dense {m}×{n} matrix, above convop.spectral.DENSE_LIMIT={DENSE_LIMIT} "
-            f"entries; use convop.spectral.opnorm(op) for a certified bracket of the "
-            f"largest singular value"
+            f"its dense {m}×{n} matrix, above the dense limit of {_dense_limit()} entries "
+            f"(convop.options(dense_limit=...)); use convop.spectral.opnorm(op) for a "
+            f"certified bracket of the largest singular value"
         )
     return np.linalg.svd(op.to_dense(), compute_uv=False)
 
@@ -473,7 +481,7 @@ def clip_singular_values(
     new = np.ascontiguousarray(new, dtype=wdt if wdt.kind in "fc" else w.dtype)
     target = ConvLayer(new, input_shape, padding="same", boundary=boundary)
     tspec = _symbol.spec_of(target)
-    if tspec.periodic_offsets() is not None or prod(target.shape) <= DENSE_LIMIT:
+    if tspec.periodic_offsets() is not None or prod(target.shape) <= _dense_limit():
         achieved = float(svdvals(target, k=1)[0])
     else:
         achieved = float(opnorm(target, method="gram", tol=1e-8)[1])
