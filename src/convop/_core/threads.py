@@ -2,16 +2,15 @@
 
 OpenBLAS parallelises each small factorisation or product separately; for stacks of
 64×64 matrices the threads mostly wait on each other, and with any other load on the
-machine a batched Cholesky runs several times slower than on one thread (measured on
-2 cores: 25 ms vs 230 ms). Such sections run with one BLAS thread: numpy's bundled
+machine a batched Cholesky runs several times slower than on one thread
+(benchmarks/results/NOTES.md). Such sections run with one BLAS thread: numpy's bundled
 OpenBLAS is set directly, other builds through ``threadpoolctl`` when it is installed
 (it is in the ``all`` and ``test`` extras); otherwise nothing changes.
 
 A multi-threaded call waits for its slowest thread. When another process (or the
-hypervisor) holds one of the cores, that thread gets a share of a time slice: with a
-busy loop on one of the two cores here, a 3126×62·62×32 float64 product went from
-0.40 ms on two threads to 3.9 ms (1.2 ms on one thread), while single-threaded
-code just runs on the free core. :func:`note_time` spots such slowdowns by comparing
+hypervisor) holds one of the cores, that thread gets a share of a time slice and the
+whole call waits for it, slower than on one thread, while single-threaded code just
+runs on the free core. :func:`note_time` spots such slowdowns by comparing
 the times of multi-threaded calls with one-thread calls of the same shape, and
 :func:`contended` then tells callers to stay on one thread for a while
 (:class:`numpy_blas_single`).
@@ -77,8 +76,8 @@ def numpy_blas_api() -> tuple[Callable[[], int], Callable[[int], None]] | None:
     """``(get_num_threads, set_num_threads)`` of the OpenBLAS numpy links, or None.
 
     Looks for the library numpy's wheels bundle (``numpy.libs``, ``numpy/.dylibs``);
-    a call through ctypes costs under a microsecond, where ``threadpoolctl`` needs
-    several. Other BLAS builds (MKL, a system OpenBLAS) give None.
+    a call through ctypes is far cheaper than ``threadpoolctl``, which matters on
+    microsecond paths. Other BLAS builds (MKL, a system OpenBLAS) give None.
     """
     import numpy as np
 
@@ -187,7 +186,7 @@ def note_time(key: Any, seconds: float, work: float, single: bool = False) -> No
     while such calls stay slow), during which :func:`contended` is True and callers
     stay on one thread; a multi-threaded call faster than one thread resets the
     doubling. Comparing with a recent one-thread time, not a best one, keeps a
-    machine that is slow on every core (this VM's 1.5–2× swings) on its threads.
+    machine that is slow on every core (a VM's whole-machine swings) on its threads.
     """
     global _any_until
     per = seconds / max(work, 1e-30)

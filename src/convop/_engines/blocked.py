@@ -8,9 +8,8 @@ Cut the (extended) signal ``x`` into blocks of ``B`` samples. Output block ``j``
 
 (``T[m, r]`` is zero unless ``0 ≤ m − r < K``). That is one GEMM of ``N/B`` rows: about
 ``2N(B + K − 1)`` flops against ``2NK`` for sliding dot products, but at matrix-product
-speed. Measured on the 2-core development machine, N = 1e4, K = 31: 27 µs in
-float32 where ``numpy.convolve`` takes 210 µs and torch's ``conv1d`` 45 µs; float64
-37 µs against 130 µs. ``W`` is copied block by block (``1 + (K − 1)/B`` times the
+speed, which for kernels of tens of taps more than makes up for the extra flops
+(benchmarks/results/NOTES.md). ``W`` is copied block by block (``1 + (K − 1)/B`` times the
 signal, a few MiB at a time) because its rows overlap, which BLAS cannot read.
 """
 
@@ -34,7 +33,7 @@ CHUNK = 1 << 21
 
 def block_length(n_out: int, k: int) -> int:
     """Output samples per block: short signals favour small blocks (fewer wasted
-    flops); long ones blocks near the kernel length (measured best, B in 8..96)."""
+    flops); long ones blocks near the kernel length (the best of B in 8..96)."""
     if n_out < 4096:
         return 16
     return min(96, max(16, -(-k // 8) * 8))
@@ -97,18 +96,17 @@ _local = threading.local()
 #:
 #: * torch is loaded and the product is at most SPLIT_MNK: torch's OpenMP workers keep
 #:   spinning after a torch call, and an OpenBLAS worker waiting for their core stalls
-#:   the product for a scheduler time slice (measured here: a 350×154·154×16 float32
-#:   product, 35 µs quiet, took 1.5–5 ms right after a torch conv). Larger products
-#:   amortise the wait, and lose 1.3–1.8× on one thread.
+#:   the product for a scheduler time slice, many times its own length. Larger
+#:   products amortise the wait, and one thread would cost them more than it saves.
 #: * a two-thread product of its shape ran slower than a one-thread one
-#:   (``_threads.contended``): a core is busy elsewhere. A 3126×62·62×32 float64
-#:   product took 0.40 ms quiet, 3.9 ms on two threads with a busy loop on the other
-#:   core, 1.2 ms on one. The first ``_threads.SAMPLES`` products of each shape
+#:   (``_threads.contended``): a core is busy elsewhere, and the product waits for the
+#:   thread on it. The first ``_threads.SAMPLES`` products of each shape
 #:   run on one thread to give that reference.
 #:
 #: "One thread" sets numpy's OpenBLAS to one thread for the call; where that library
 #: cannot be reached the product is cut into pieces under the threshold instead
-#: (1.5–3× slower than the whole product for the wider ones).
+#: (slower than the whole product for the wider ones, but never stalled).
+#: Timings behind both limits: benchmarks/results/NOTES.md.
 SINGLE_THREAD_MNK = 1 << 18
 SPLIT_MNK = 1 << 21
 _one_thread = _threads.numpy_blas_single()
@@ -144,8 +142,8 @@ def matmul_into(x: np.ndarray, t: np.ndarray, out: np.ndarray) -> None:
 
 def _workspace(size: int, dtype: np.dtype, slot: int = 0) -> np.ndarray:
     """A reused scratch vector of ``size`` elements (per thread and ``slot``). Fresh
-    large arrays cost page faults on every call (measured: 1.5 ms of a 2 ms call at
-    N = 1e5); buffers up to 4·CHUNK bytes are kept."""
+    large arrays cost page faults on every call, most of the time of a long 1-D
+    convolution; buffers up to 4·CHUNK bytes are kept."""
     nbytes = size * dtype.itemsize
     bufs = getattr(_local, "bufs", None)
     if bufs is None:

@@ -10,9 +10,9 @@ matrices give the output in one GEMM (2-D):
 
 with ``T_i`` the :func:`convop._engines.blocked.kernel_matrix` of kernel row ``i``. That is
 ``2·Kh·(B + Kw − 1)`` flops per output (against ``2·Kh·Kw`` for sliding dot products)
-at matrix-product speed, and no dependence on torch: measured at 64², 3×3, about
-40 µs against 22-32 µs for torch's conv2d in its fast mode and 85-115 µs in its slow
-one (see :mod:`convop._engines.torch_direct`); at 256², 7×7 float32 0.43 ms against 0.8-1.9 ms.
+at matrix-product speed, and no dependence on torch: a little behind torch's conv2d
+at its best on small images, ahead of its slow mode and of it on larger images and
+kernels (benchmarks/results/NOTES.md).
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ __all__ = ["block_length_nd", "extended_copy", "valid_blocked_nd"]
 
 
 def block_length_nd(n_out: int, k: int) -> int:
-    """Output samples per block along the last axis (16 for short kernels, measured;
-    about the kernel length for long rows and long kernels)."""
+    """Output samples per block along the last axis (16 for short kernels, the best
+    block there; about the kernel length for long rows and long kernels)."""
     if k < 16 or n_out < 4 * k:
         return 16
     return min(96, -(-k // 8) * 8)

@@ -22,10 +22,9 @@ from convop._core.extension import fast_pad
 from convop._core.optional import torch_enabled
 
 #: extra cost per radix-3/5/7/11 pass relative to a radix-2/4 one (per log2 of the
-#: length), and how far past the shortest 5-smooth length to look: fitted on 1-D real
-#: transforms of 600-500 000 samples on the development machine, where
-#: ``next_fast_len`` picks, e.g., 13122 = 2·3⁸ (235 µs in float64) over 13500 (206 µs),
-#: 40000 (1.07 ms) over 40960 (0.73 ms); over 14 sizes 10% faster in geomean
+#: length), and how far past the shortest 5-smooth length to look: ``next_fast_len``
+#: takes the shortest fast length, not the cheapest to transform; fitted on 1-D real
+#: transforms of 600-500 000 samples (benchmarks/results/NOTES.md)
 ODD_RADIX_COST = 0.3
 FFT_LENGTH_SLACK = 1.12
 
@@ -100,8 +99,8 @@ def _is_complex(*arrs: np.ndarray) -> bool:
 
 
 #: multi-axis transforms at least this large use torch.fft when the caller has
-#: imported torch: measured here 1.6-2.7x faster than scipy.fft from 256² up, but
-#: 2x slower up to 128² (per-call overhead), crossing near 192²; slower in 1-D
+#: imported torch: below it torch's per-call overhead outweighs its faster transforms
+#: (crossing near 192², benchmarks/results/NOTES.md); 1-D transforms stay on scipy.fft
 TORCH_FFT_MIN = 1 << 15
 
 
@@ -145,8 +144,8 @@ def _imul(fa: np.ndarray, fb: np.ndarray) -> np.ndarray:
 def crop(out: np.ndarray, starts: Sequence[int], sizes: Sequence[int], dt: np.dtype) -> np.ndarray:
     """The kept part of a circular convolution: a view when it is at least half of the
     transform (as :func:`scipy.signal.fftconvolve` returns), a copy otherwise, so that
-    a small result never pins a large buffer. Copying the crop cost 10-30% of 2-D FFT
-    convolutions from 256² up (1024², 31×31 float32 ``same``: 9.1 -> 6.4 ms)."""
+    a small result never pins a large buffer. A view saves copying a large crop, a
+    sizeable part of a large 2-D FFT convolution."""
     sl = (Ellipsis,) + tuple(slice(s, s + n) for s, n in zip(starts, sizes))
     res = out[sl]
     if res.dtype != dt:

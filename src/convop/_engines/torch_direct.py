@@ -51,8 +51,8 @@ def torch_valid(
     boundary: str = "zero",
 ) -> np.ndarray | None:
     """``valid(E a, b)`` with ``E`` the extension by ``pads`` in ``boundary`` mode, by
-    torch's conv; None where torch is not available, not measured faster, or cannot
-    pad this way (then the caller uses its NumPy path)."""
+    torch's conv; None where torch is not available, does not take these dtypes and
+    shapes, or cannot pad this way (then the caller uses its NumPy path)."""
     if a.dtype != b.dtype or b.ndim > a.ndim:
         return None
     run = torch_plan(a.shape, b.shape, a.dtype, nd, pads, boundary)
@@ -69,8 +69,8 @@ def torch_plan(
 ) -> Callable[[np.ndarray, np.ndarray], np.ndarray] | None:
     """The torch computation of :func:`torch_valid` for arrays of these shapes and this
     (common) dtype, resolved once (memoised): a function ``run(a, b)``, or None where
-    torch is not to be used. Calls of a few tens of µs spend most of their time in
-    Python, so everything that depends only on the shapes is worked out here."""
+    torch is not to be used. Small calls spend most of their time in Python, so
+    everything that depends only on the shapes is worked out here."""
     if not torch_enabled():
         return None
     return _plan(tuple(shape_a), tuple(shape_b), dtype, nd, pads, boundary)

@@ -30,8 +30,9 @@ VERSION = 1
 Constants = dict[str, dict[str, tuple[float, float]]]
 
 #: (overhead s, slope s/unit) per method and precision ("f8": float64/complex,
-#: "f4": float32/complex64), measured on the 2-core development machine; the 1-D
-#: block-Toeplitz terms were fitted against the other methods timed in the same run
+#: "f4": float32/complex64): one calibration of the development machine, used until
+#: ``convop calibrate`` fits this one; the 1-D block-Toeplitz terms were fitted against
+#: the other methods timed in the same run, so that ``auto`` ranks them consistently
 #: (CHANGELOG 2026-12-01)
 DEFAULTS: dict[str, dict[str, tuple[float, float]]] = {
     "f8": {

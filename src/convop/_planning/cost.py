@@ -82,11 +82,10 @@ def np1d_slope(c: dict[str, tuple[float, float]], k: int) -> float:
     return _interp(k, NP_K[1], s31, NP_K[2], s301)
 
 
-#: numpy.convolve runs a fast loop up to 11 taps and a 3-8x slower one from 12 (measured
-#: float32, N = 1e4: K = 11 → 39 µs, K = 12 → 198 µs). Shift-and-add (one pass per tap)
-#: then wins in float32 up to 64 taps (2.6-7x at K = 12-31). In float64 numpy's loop is
-#: faster and the two traded places from run to run (K = 12-16: 0.7-1.9x), so float64
-#: stays on numpy.convolve
+#: numpy.convolve runs a fast loop up to 11 taps and a 3-8x slower one from 12
+#: (benchmarks/results/NOTES.md), so shift-and-add (one pass per tap) wins in float32
+#: up to 64 taps. In float64 numpy's loop is faster and neither wins reliably, so
+#: float64 stays on numpy.convolve
 SHIFT_ADD_MIN_TAPS = 12
 SHIFT_ADD_MAX_TAPS = {"f4": 64, "f8": 0}
 
@@ -138,7 +137,8 @@ def blocked_nd_cost(
 OA_MIN_TAPS = 64
 
 #: time of torch.fft relative to scipy.fft for the multi-axis transforms the FFT engine
-#: hands to torch (fft.TORCH_FFT_MIN samples and up; measured 0.37-1.2 across sessions)
+#: hands to torch (fft.TORCH_FFT_MIN samples and up): a middle value, the ratio varies
+#: widely between sessions (benchmarks/results/NOTES.md)
 TORCH_FFT_GAIN = 0.8
 
 
@@ -186,7 +186,7 @@ def costs(
         nblk = prod(m for _, m in blocks)
         o, mem = c["oa"]  # mem: seconds per block sample (padding, folds)
         # many small multi-axis transforms and strided folds cost more than 1-D
-        # blocks (measured: 2-D overlap-add rarely beats one 2-D FFT)
+        # blocks (2-D overlap-add rarely beats one 2-D FFT)
         slow = 1.0 + 1.5 * (nd - 1)
         out["overlap-add"] = (
             o

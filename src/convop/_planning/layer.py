@@ -37,7 +37,8 @@ def layer_costs(
     res = {}
     if torch:
         o, s = c["torch_layer"]
-        # torch's per-multiply-add cost grows with the kernel (measured: x4 at 31x31)
+        # torch's per-multiply-add cost grows with the kernel: taps/280 makes it x4 at
+        # 31x31 (benchmarks/results/NOTES.md)
         res["direct"] = o + s * macs * (1.0 + taps / 280.0)
     else:
         o, s = c["layer_tap"]

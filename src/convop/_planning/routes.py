@@ -5,8 +5,8 @@ its *call shape*: the two shapes, the dtype, ``mode``, ``boundary``, ``method`` 
 whether torch may be used. The first call of a call shape validates the options,
 asks the cost model for the method, works out the pads and the engine, and stores
 one function ``route(a, b)``; later calls of that shape look it up and run it.
-That replaces 5–30 µs of dispatch by a dictionary lookup, which is most of the time
-of a 1-D convolution of a thousand samples or of a 64² image with a 3×3 kernel.
+That replaces the dispatch by a dictionary lookup: dispatch is most of the time of a
+1-D convolution of a thousand samples or of a 64² image with a 3×3 kernel.
 
 Routes of 1-D calls (``k <= n``, real):
 
@@ -44,7 +44,7 @@ from convop._engines.plan import Plan
 from convop._engines.torch_direct import torch_plan
 from convop._planning.choose import resolve
 
-try:  # the C loop of numpy.convolve (its Python wrapper costs ~1 µs per call)
+try:  # the C loop of numpy.convolve (its Python wrapper is a sizeable part of a small call)
     from numpy._core.multiarray import correlate as _np_correlate
 except ImportError:  # numpy < 2
     from numpy.core.multiarray import correlate as _np_correlate
@@ -241,7 +241,7 @@ def fixup_route(n: int, k: int, mode: str, boundary: str) -> Route | None:
     triples = tuple((i, j, m) for i, pairs in terms for j, m in pairs)
     if len(triples) <= 4:
         # a 3-tap kernel in 'same' mode has one missing term a side: two scalar
-        # updates (measured 0.4 µs less than the accumulating loop below)
+        # updates, cheaper than the accumulating loop below
         def few(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             out = _np_correlate(a, b[::-1], mode)
             for i, j, m in triples:

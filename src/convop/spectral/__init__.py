@@ -330,10 +330,11 @@ def opnorm(
     the factorisation (Higham, Thm 10.3), which is added to the bound. Frequencies
     where it fails raise the lower bound and only they are factored again.
 
-    Costs for a 64×64×3×3 kernel on 32×32 inputs (544 frequencies) on 2 cores: ``auto``
-    ~25–30 ms (width 5e-7), ``gram`` ~35–50 ms (width 4e-9), against ~360 ms for the
-    naive complex128 Gram iteration (uncertified, 6 steps: 1.7e-6 off) and ~400 ms for
-    the exact per-frequency SVD; see ``benchmarks/bench_spectral.py``.
+    Trade-off, for a 64×64×3×3 kernel on 32×32 inputs (544 frequencies): ``auto`` is the
+    cheaper (bracket width 5e-7), ``gram`` the tighter (width 4e-9); both cost a fraction
+    of a naive complex128 Gram iteration (uncertified, 6 steps: 1.7e-6 off) or the exact
+    per-frequency SVD. Timings: ``benchmarks/bench_spectral.py``,
+    benchmarks/results/NOTES.md.
 
     Other boundaries: ``A = V E`` with ``V`` the valid correlation on the extended grid
     and ``E`` the boundary extension. ``V`` reads ``U = (out−1)s + d(k−1)+1`` samples per

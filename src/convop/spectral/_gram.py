@@ -114,10 +114,10 @@ def _gram_step(z: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     ``Re = XᵀX + YᵀY = zᵀz`` is one product with inner dimension ``2q`` and
     ``Im = XᵀY − YᵀX = P − Pᵀ`` with ``P = XᵀY``: two products instead of four, on
-    transposed views (measured 2.5–3× faster than four separate products for stacks of
-    64×64). σ₁(NᴴN) = σ₁(N)² holds for any N, so the iterates need not be exactly
-    Hermitian. The scale is applied to the result (one pass) — entries stay below
-    ``r²`` so nothing overflows. The stack is split over the worker threads.
+    transposed views, so fewer BLAS calls and passes over the stack. σ₁(NᴴN) = σ₁(N)²
+    holds for any N, so the iterates need not be exactly Hermitian. The scale is
+    applied to the result (one pass) — entries stay below ``r²`` so nothing overflows.
+    The stack is split over the worker threads.
     """
     q = z.shape[-1]
     out = np.empty_like(z)

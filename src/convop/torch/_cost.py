@@ -22,7 +22,8 @@ from convop.torch._fft import good_size
 
 __all__ = ["choose", "estimate"]
 
-# seconds per unit, measured on the 2-core development CPU (float32, torch 2.13)
+# seconds per unit of the fallback model, fitted once in float32 (conditions in
+# benchmarks/results/NOTES.md): the choice only needs their ratios to hold
 _NATIVE_OVERHEAD = 3e-5  # s per call
 _NATIVE_PER_MAC = 2e-11  # s per multiply-add of F.conv*d (forward)
 _NATIVE_PER_PAIR = 5e-10  # s per (output sample × in-channel × out-channel), any kernel
