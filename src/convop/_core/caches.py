@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = ["clear", "register", "sizes"]
 
@@ -63,7 +64,7 @@ def sizes() -> dict[str, int]:
     return {name: int(e.size()) for name, e in sorted(items)}
 
 
-def lru(name: str, fn: Callable, *, on_constants: bool = True) -> Callable:
+def lru(name: str, fn: Any, *, on_constants: bool = True) -> Any:
     """Register a :func:`functools.lru_cache`-wrapped function; returns it."""
     register(name, fn.cache_clear, lambda: fn.cache_info().currsize, on_constants=on_constants)
     return fn

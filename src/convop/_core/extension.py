@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from math import prod
+from typing import Any, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -97,7 +98,7 @@ def extend(x: np.ndarray, exts: tuple[AxisExtension, ...]) -> np.ndarray:
         return x
     pads = [_zero_pads(e) for e in exts]
     if all(p is not None for p in pads):
-        width = [(0, 0)] * (x.ndim - d) + list(pads)
+        width = [(0, 0)] * (x.ndim - d) + cast(list[tuple[int, int]], pads)
         return np.pad(x, width)
     out = x
     for k, e in enumerate(exts):
@@ -273,9 +274,10 @@ def _pad_plan(
 ) -> tuple[tuple[int, ...], tuple, tuple] | None:
     """``(extended shape, interior index, ((destination, source or None), ...))``
     over the trailing axes; None when a width needs repeated reflections."""
-    edges = [_edge_slices(n, l, r, boundary) for n, (l, r) in zip(shape, pads)]
-    if any(e is None for e in edges):
+    maybe = [_edge_slices(n, l, r, boundary) for n, (l, r) in zip(shape, pads)]
+    if any(e is None for e in maybe):
         return None
+    edges = cast(list[Any], maybe)
     ext = tuple(n + l + r for n, (l, r) in zip(shape, pads))
     inner = [slice(l, l + n) for n, (l, _) in zip(shape, pads)]
     fills = []
@@ -317,7 +319,7 @@ def fast_pad(a: np.ndarray, nd: int, pads: Sequence[tuple[int, int]], boundary: 
     """``E a``: the trailing ``nd`` axes extended by ``pads`` samples in ``boundary``
     mode, as :func:`numpy.pad` (which it falls back to for widths beyond one
     reflection); ``a`` itself when nothing is padded."""
-    pads = tuple(map(tuple, pads))
+    pads = tuple((int(l), int(r)) for l, r in pads)
     if not any(l or r for l, r in pads):
         return a
     plan = _pad_plan(a.shape[a.ndim - nd :], pads, boundary)

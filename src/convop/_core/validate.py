@@ -25,7 +25,7 @@ BOUNDARY_ALIASES = {
     "edge": "replicate",
 }
 #: numpy.pad mode of every canonical boundary
-NUMPY_PAD_MODE = {
+NUMPY_PAD_MODE: dict[str, Any] = {
     "zero": "constant",
     "periodic": "wrap",
     "reflect": "reflect",

@@ -29,6 +29,7 @@ torch, otherwise ``general``: the backend dispatch with the method already chose
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any, cast
 
 import numpy as np
 
@@ -45,9 +46,10 @@ from convop._engines.torch_direct import torch_plan
 from convop._planning.choose import resolve
 
 try:  # the C loop of numpy.convolve (its Python wrapper is a sizeable part of a small call)
-    from numpy._core.multiarray import correlate as _np_correlate
+    from numpy._core.multiarray import correlate as _c_correlate
 except ImportError:  # numpy < 2
-    from numpy.core.multiarray import correlate as _np_correlate
+    from numpy.core.multiarray import correlate as _c_correlate  # type: ignore[no-redef]
+_np_correlate: Any = _c_correlate  # mode is a run-time string here, not a Literal
 
 __all__ = ["route", "clear", "kind"]
 
@@ -132,7 +134,7 @@ def _build(
     bnd = _validate.boundary(boundary)
     meth = _validate.method(method, _validate.METHODS)
     na, nb, nd = a.shape, b.shape, a.ndim
-    swap = False
+    swap: bool | None = False
     if mode == "valid":
         swap = _validate.valid_swap(na, nb)
         if swap is None:
@@ -204,7 +206,7 @@ def _route_1d(
     if n <= SMALL_1D_COPY and k > 3 and edges_1d(np.empty(n, dt), left, right, bnd):
         # one extended copy and one call beat numpy's 'same' plus border terms here
         def copy(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-            lo, hi = edges_1d(a, left, right, bnd)
+            lo, hi = cast(tuple[np.ndarray, np.ndarray], edges_1d(a, left, right, bnd))
             return _np_correlate(np.concatenate((lo, a, hi)), b[::-1], "valid")
 
         return _named(copy, "copy")

@@ -135,7 +135,7 @@ def test_kernel_larger_than_input_valid_swaps_like_scipy():
 
 @given(operators(max_ndim=2, max_len=6, complex_kernel=False))
 def test_kernel_operator_adjoint_is_backprop(case):
-    import torch
+    torch = pytest.importorskip("torch")
 
     A, rng = case
     x = rng.standard_normal((3,) + A.input_shape)
