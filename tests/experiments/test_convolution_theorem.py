@@ -5,7 +5,7 @@ from convop.experiments import convolution_theorem as m
 
 def test_quick_run_passes_every_claim():
     r = m.run(quick=True, seed=0)
-    failed = [(c.statement, c.measured, c.detail) for c in r.claims if not c.passed]
+    failed = [(c.statement, c.measured, c.detail) for c in r.claims if c.counts and not c.passed]
     assert not failed, failed
     assert len(r.figures) == 2 and len(r.claims) > 25
 

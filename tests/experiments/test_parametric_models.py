@@ -15,7 +15,7 @@ def quick_result():
 
 
 def test_quick_run_all_claims_pass(quick_result):
-    failed = [c for c in quick_result.claims if not c.passed]
+    failed = [c for c in quick_result.claims if c.counts and not c.passed]
     assert not failed, [(c.statement, c.expected, c.measured, c.detail) for c in failed]
     assert len(quick_result.claims) >= 30
     assert len(quick_result.figures) == 3

@@ -214,3 +214,14 @@ def test_claim_constructors():
     with pytest.raises(TypeError, match="scalar"):
         Claim.close("c", 1.0, np.ones(3))
     json.dumps(Claim.close("c", np.float32(1), np.float64(1)).to_dict())
+
+
+def test_timing_claims_are_reported_but_do_not_fail_a_run():
+    from convop.experiments import Claim, Result
+
+    r = Result("t", "timing")
+    r.claims.append(Claim.at_most("exact", 1e-12, 0.0))
+    r.claims.append(Claim.at_least("speed-up", 10.0, 2.0).as_timing())
+    assert r.passed and not r.claims[1].passed
+    r.claims.append(Claim.at_most("exact again", 1e-12, 1.0))
+    assert not r.passed

@@ -171,14 +171,16 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
     return out
 
 
-def _verdict(passed: bool) -> str:
+def _verdict(passed: bool, timing: bool = False) -> str:
+    if timing and not passed:
+        return '<span class="note">timing outside window</span>'
     return '<span class="pass">pass</span>' if passed else '<span class="fail">FAIL</span>'
 
 
 def _claim_rows(name: str, claims: Sequence[Claim], with_section: bool) -> list[str]:
     out = []
     for c in claims:
-        row = '<tr class="failrow">' if not c.passed else "<tr>"
+        row = '<tr class="failrow">' if c.counts and not c.passed else "<tr>"
         if with_section:
             row += f'<td><a href="#{html.escape(name)}">{html.escape(name)}</a></td>'
         stmt = html.escape(c.statement)
@@ -186,7 +188,7 @@ def _claim_rows(name: str, claims: Sequence[Claim], with_section: bool) -> list[
             stmt += f'<br><span class="note">{html.escape(c.detail)}</span>'
         row += (
             f"<td>{stmt}</td>{_cell(c.expected)}{_cell(c.measured)}"
-            f"<td>{html.escape(c.tolerance)}</td><td>{_verdict(c.passed)}</td></tr>"
+            f"<td>{html.escape(c.tolerance)}</td><td>{_verdict(c.passed, c.timing)}</td></tr>"
         )
         out.append(row)
     return out
@@ -219,7 +221,7 @@ def write_html(
         Random seed given to every experiment.
     """
     claims = [(r.name, c) for r in results for c in r.claims]
-    n_fail = sum(not c.passed for _, c in claims) + sum(s.failed for s in skipped)
+    n_fail = sum(c.counts and not c.passed for _, c in claims) + sum(s.failed for s in skipped)
     esc = html.escape
     out = [
         "<!DOCTYPE html>",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -65,6 +65,25 @@ class Claim:
     tolerance: str
     passed: bool
     detail: str = ""
+    #: a statement about this run's wall-clock times: reported with its verdict, but it
+    #: does not fail the tour or a test (a loaded machine moves timings, not maths)
+    timing: bool = False
+
+    def as_timing(self) -> Claim:
+        """The same claim, marked as a timing claim.
+
+        Examples
+        --------
+        >>> c = Claim.at_least("speed-up", 2.0, 1.5).as_timing()
+        >>> c.passed, c.timing, c.counts
+        (False, True, False)
+        """
+        return replace(self, timing=True)
+
+    @property
+    def counts(self) -> bool:
+        """Whether the verdict decides the run (every claim but timing ones)."""
+        return not self.timing
 
     @classmethod
     def close(
@@ -145,6 +164,7 @@ class Claim:
             "tolerance": self.tolerance,
             "passed": self.passed,
             "detail": self.detail,
+            "timing": self.timing,
         }
 
 
@@ -188,8 +208,8 @@ class Result:
 
     @property
     def passed(self) -> bool:
-        """True when every claim passed."""
-        return all(c.passed for c in self.claims)
+        """True when every claim passed (timing claims are reported, not counted)."""
+        return all(c.passed for c in self.claims if c.counts)
 
     def table(self, caption: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         """Append a table (rows are converted to plain Python values)."""

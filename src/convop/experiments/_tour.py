@@ -199,7 +199,14 @@ def main(argv: list[str] | None = None) -> int:
         out / "results.json", results, skipped, env, quick=args.quick, seed=args.seed
     )
     n_claims = sum(len(r.claims) for r in results)
-    failed = [f"{r.name}: {c.statement}" for r in results for c in r.claims if not c.passed]
+    failed = [
+        f"{r.name}: {c.statement}" for r in results for c in r.claims if c.counts and not c.passed
+    ]
+    slow = [
+        f"{r.name}: {c.statement}" for r in results for c in r.claims if c.timing and not c.passed
+    ]
+    for s in slow:
+        print(f"timing outside its window (not a failure): {s}", file=sys.stderr)
     failed += [f"{s.name}: crashed" for s in skipped if s.failed]
     for s in skipped:
         if not s.failed:

@@ -435,7 +435,7 @@ def _spectra(res: Result, rng: np.random.Generator, quick: bool) -> None:
             f"FFT beats eig by at least 10× at n = {sizes[-1]}: speed-up",
             10.0,
             eig_t[-1] / fft_t[-1],
-        ),
+        ).as_timing(),
     ]
     n = 16
     S = Stencil(3, n, "periodic")
