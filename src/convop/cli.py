@@ -42,10 +42,24 @@ def _calibrate(argv: list[str]) -> int:
     return _calibrate.main(argv)
 
 
+def _show_config(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="convop show-config",
+        description="Print versions, the options in effect, which cost constants "
+        "method='auto' uses and where they come from, thread counts and cache sizes.",
+    )
+    parser.parse_args(argv)
+    from convop._tools.show import show_config
+
+    show_config()
+    return 0
+
+
 COMMANDS = {
     "tour": (_tour, "run every experiment of the source material and write an HTML report"),
     "bench": (_bench, "benchmark convop against scipy/numpy/torch on this machine"),
     "calibrate": (_calibrate, "measure this machine's cost constants for method='auto'"),
+    "show-config": (_show_config, "print versions, options, cost constants in use, threads"),
     "demo": (lambda argv: _demo(), "print an operator, its matrix structure and a dot test"),
 }
 

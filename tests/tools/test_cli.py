@@ -28,3 +28,11 @@ def test_console_script_module():
         [sys.executable, "-m", "convop", "--help"], capture_output=True, text=True, check=True
     )
     assert "usage: convop" in res.stdout
+
+
+def test_show_config_prints_the_constants_in_use(capsys):
+    from convop.cli import main
+
+    assert main(["show-config"]) == 0
+    out = capsys.readouterr().out
+    assert "constants: " in out and "options:" in out and "numpy: " in out
