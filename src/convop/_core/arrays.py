@@ -65,7 +65,11 @@ def as_torchable(arr: np.ndarray) -> np.ndarray:
     if not arr.dtype.isnative:
         arr = arr.astype(arr.dtype.newbyteorder("="))
     arr = np.ascontiguousarray(arr)
-    return arr if arr.flags.writeable else arr.copy()
+    # numpy calls an array with a reversed length-1 axis C-contiguous, negative stride
+    # and all; torch refuses any negative stride
+    if not arr.flags.writeable or any(s < 0 for s in arr.strides):
+        arr = arr.copy()
+    return arr
 
 
 def float_exact(a: Any, b: Any, da: np.dtype, db: np.dtype) -> bool:

@@ -38,7 +38,7 @@ def _torch() -> tuple:
 
 def _ready(a: np.ndarray) -> np.ndarray:
     """``a`` as torch.from_numpy takes it (the common case is free)."""
-    if a.flags.c_contiguous and a.flags.writeable and a.dtype.isnative:
+    if a.flags.c_contiguous and a.flags.writeable and a.dtype.isnative and min(a.strides) >= 0:
         return a
     return as_torchable(a)
 

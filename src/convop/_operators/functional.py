@@ -157,9 +157,10 @@ def _convolve(in1: Any, in2: Any, mode: str, boundary: str, axes: Any, method: s
 
     exact_int = result_type.kind in "biu"
     cdt = compute_dtype(result_type)
-    if exact_int and not (method == "fft" or float_exact(a, b, a.dtype, b.dtype)):
-        # integer products beyond 2**52: exact integer arithmetic (it wraps modulo
-        # 2**64, hence modulo the width of the result type, as numpy's does)
+    if exact_int and not float_exact(a, b, a.dtype, b.dtype):
+        # integer products beyond 2**52, whatever the method asked for: a float64 FFT
+        # would round them, so exact integer arithmetic instead (it wraps modulo 2**64,
+        # hence modulo the width of the result type, as numpy's does)
         cdt, method = np.dtype(np.int64 if result_type.kind != "u" else np.uint64), "direct"
     a = a.astype(cdt, copy=False)
     b = b.astype(cdt, copy=False)

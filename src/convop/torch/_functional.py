@@ -255,6 +255,10 @@ def _conv(
     d = len(stride)
     if not batched:
         x = x.unsqueeze(0)
+    if x.numel() == 0:
+        # an empty batch has nothing to transform (MKL's FFT refuses a zero-size batch);
+        # torch's own conv returns the empty result of the right shape and dtype
+        method = "native"
     if method == "native":
         native = _NATIVE[d]
         if boundary == "zero" and all(l == r for l, r in pads):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any, TypeVar
 
 import torch
 from torch import nn
 
 from convop._core import validate as _validate
-from convop._core.errors import ConvopTypeError, ConvopValueError
+from convop._core.errors import ConvopTypeError, ConvopValueError, invalid
 from convop.torch._functional import _conv, normalise_method, plan_method, validated
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "accelerate"]
@@ -21,11 +22,21 @@ _PADDING_MODE = {
     "replicate": "replicate",
 }
 
+#: ``padding_mode`` values accepted: torch's four, and convop's 'symmetric' (edge
+#: sample repeated), which torch does not have
+_TORCH_PADDING_MODES = ("zeros", "reflect", "replicate", "circular", "symmetric")
+
+#: input shapes whose method choice a layer remembers (least recently used dropped)
+PLAN_CACHE_SIZE = 256
+
 M = TypeVar("M", bound=nn.Module)
 
 
 def _resolve_boundary(padding_mode: Any, boundary: Any) -> tuple[str, str]:
     """(torch padding_mode to give nn.ConvNd, canonical boundary)."""
+    if padding_mode not in _TORCH_PADDING_MODES:
+        # the caller wrote padding_mode: name it, with the values of torch's interface
+        raise invalid("padding_mode", padding_mode, _TORCH_PADDING_MODES)
     from_mode = _validate.boundary(padding_mode)  # torch names are boundary aliases
     if boundary is None:
         bnd = from_mode
@@ -50,7 +61,8 @@ class _ConvopConv:
     def _init_convop(self, method: Any, boundary: str) -> None:
         self.method = normalise_method(method)
         self.boundary = boundary
-        self._plans: dict[tuple[Any, ...], str] = {}
+        # a bounded LRU: a service fed variable-length inputs must not grow without end
+        self._plans: OrderedDict[tuple[Any, ...], str] = OrderedDict()
 
     def _conv_forward(
         self, input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None
@@ -73,6 +85,10 @@ class _ConvopConv:
             if meth is None:
                 meth = plan_method(input, weight, groups, pads, stride, dilation, batched, backward)
                 self._plans[key] = meth
+                if len(self._plans) > PLAN_CACHE_SIZE:
+                    self._plans.popitem(last=False)
+            else:
+                self._plans.move_to_end(key)
         return _conv(
             input, weight, bias, stride, pads, dilation, groups, self.boundary, meth, batched
         )
