@@ -30,7 +30,8 @@ def as_adjacency(
             arr = np.asarray(adjacency)
         except (TypeError, ValueError) as exc:
             raise ConvopTypeError(
-                f"{name} must be a 2-D array or a scipy.sparse matrix; got {type(adjacency).__name__}"
+                f"{name} must be a 2-D array or a scipy.sparse matrix; "
+                f"got {type(adjacency).__name__}"
             ) from exc
         if arr.dtype.kind not in "biuf":
             raise ConvopTypeError(
@@ -52,12 +53,12 @@ def as_adjacency(
     if not np.all(np.isfinite(data)):
         bad = np.flatnonzero(~np.isfinite(data))[0]
         r, c = _entry(mat, bad)
-        raise ConvopValueError(f"{name} must be finite; got {data[bad]!r} at ({r}, {c})")
+        raise ConvopValueError(f"{name} must be finite; got {float(data[bad])!r} at ({r}, {c})")
     if np.any(data < 0):
         bad = np.flatnonzero(data < 0)[0]
         r, c = _entry(mat, bad)
         raise ConvopValueError(
-            f"{name} must have non-negative edge weights; got {data[bad]!r} at ({r}, {c})"
+            f"{name} must have non-negative edge weights; got {float(data[bad])!r} at ({r}, {c})"
         )
     mat.eliminate_zeros()
     if symmetric:
@@ -68,7 +69,7 @@ def as_adjacency(
             r, c = int(coo.row[k]), int(coo.col[k])
             raise ConvopValueError(
                 f"{name} must be symmetric for an undirected graph; "
-                f"{name}[{r}, {c}]={mat[r, c]!r} but {name}[{c}, {r}]={mat[c, r]!r} "
+                f"{name}[{r}, {c}]={float(mat[r, c])!r} but {name}[{c}, {r}]={float(mat[c, r])!r} "
                 "(pass directed=True for a directed graph)"
             )
     mat.sort_indices()
