@@ -123,9 +123,9 @@ def normalized_adjacency(adjacency: Any, *, self_loops: bool = False) -> sp.csr_
     if self_loops:
         mat = (mat + sp.eye_array(mat.shape[0], dtype=mat.dtype, format="csr")).tocsr()
     deg = np.asarray(mat.sum(axis=1)).ravel()
-    inv = np.zeros_like(deg)
-    pos = deg > 0
-    inv[pos] = 1.0 / np.sqrt(deg[pos])
-    d = sp.diags_array(inv.astype(mat.dtype))
-    out = sp.csr_array(d @ mat @ d)
-    return out.astype(mat.dtype, copy=False)
+    coo = sp.coo_array(mat)
+    # a_ij / sqrt(d_i d_j) in one rounding; rows of isolated nodes hold no entries at all
+    vals = coo.data / np.sqrt(deg[coo.row] * deg[coo.col])
+    out = sp.csr_array((vals.astype(mat.dtype), (coo.row, coo.col)), shape=mat.shape)
+    out.sort_indices()
+    return out
