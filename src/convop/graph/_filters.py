@@ -154,9 +154,9 @@ def chebyshev_error_bound(g: Any, order: int, lmax: float) -> float:
     For a filter :math:`\tilde g(L)` built from it,
     :math:`\|g(L)x - \tilde g(L)x\|_2 \le \varepsilon \|x\|_2` whenever ``lmax`` is at
     least the true :math:`\lambda_{max}` (the eigenvectors are orthonormal).
-    ``ε`` is the larger of the tail sum :math:`\sum_{k>K} |c_k|` (taken to ``8(K+1)``
+    ``ε`` is the larger of the tail sum :math:`\sum_{k>K} |c_k|` (taken to ``max(8(K+1), 256)``
     terms: a bound for any ``g`` with an absolutely convergent series, reached to
-    rounding for analytic ``g``) and the largest error seen on 4097 Chebyshev points.
+    rounding for analytic ``g``) and the largest error seen on 4097 Chebyshev extrema (endpoints included).
 
     Examples
     --------
@@ -167,9 +167,9 @@ def chebyshev_error_bound(g: Any, order: int, lmax: float) -> float:
     """
     k = check_order(order)
     lm = check_lmax(lmax)
-    c = _coefficients(g, 8 * (k + 1), lm)
+    c = _coefficients(g, max(8 * (k + 1), 256), lm)
     tail = float(np.sum(np.abs(c[k + 1 :])))
-    t = np.cos(np.pi * (np.arange(4097) + 0.5) / 4097)
+    t = np.cos(np.pi * np.arange(4097) / 4096)  # Chebyshev extrema, endpoints included
     approx = np.polynomial.chebyshev.chebval(t, c[: k + 1])
     seen = float(np.max(np.abs(approx - evaluate(g, lm * (t + 1) / 2))))
     return max(tail, seen)
