@@ -38,7 +38,8 @@ def test_heat_diffusion_conservation_and_stability():
     x0[[3, 20]] = 1.0
     x = heat_diffusion(G, x0, 1 / 6, 200)
     assert abs(x.sum() - 2.0) < 1e-12  # 1ᵀL = 0: total heat conserved
-    with pytest.raises(ConvopValueError, match=r"invalid alpha=0\.4; unstable: alpha\*lmax = 3\.57274 > 2"):
+    msg = r"invalid alpha=0\.4; unstable: alpha\*lmax = 3\.57274 > 2"
+    with pytest.raises(ConvopValueError, match=msg):
         heat_diffusion(G, x0, 0.4, 40)  # the seed's alpha needs the normalized Laplacian
     xn = heat_diffusion(G, x0, 0.4, 40, kind="normalized")
     assert np.isfinite(xn).all()
@@ -100,7 +101,8 @@ def test_cold_start_node_keeps_prior():
     G = Graph(A)
     Y = np.zeros(7)
     Y[[0, 6]] = [1.0, 0.3]
-    with pytest.warns(UserWarning, match=r"1 node\(s\) without edges \(cold start: 6\).*keep their prior"):
+    msg = r"1 node\(s\) without edges \(cold start: 6\).*keep their prior"
+    with pytest.warns(UserWarning, match=msg):
         F = label_propagation(G, Y, 0.9)
     assert F[6] == 0.3
     # the labelled source is not pinned at 1: it settles at (1-α) + α·mean(neighbours)

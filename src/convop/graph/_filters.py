@@ -156,7 +156,8 @@ def chebyshev_error_bound(g: Any, order: int, lmax: float) -> float:
     least the true :math:`\lambda_{max}` (the eigenvectors are orthonormal).
     ``ε`` is the larger of the tail sum :math:`\sum_{k>K} |c_k|` (taken to ``max(8(K+1), 256)``
     terms: a bound for any ``g`` with an absolutely convergent series, reached to
-    rounding for analytic ``g``) and the largest error seen on 4097 Chebyshev extrema (endpoints included).
+    rounding for analytic ``g``) and the largest error seen on 4097 Chebyshev extrema
+    (endpoints included).
 
     Examples
     --------
