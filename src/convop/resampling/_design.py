@@ -163,8 +163,10 @@ def rat(x: float, tol: float | None = None) -> tuple[int, int]:
     --------
     >>> rat(48000 / 44100)
     (160, 147)
-    >>> rat(3.14159265, 1e-3)
+    >>> rat(3.14159265, 1e-2)
     (22, 7)
+    >>> rat(3.14159265, 1e-3)
+    (355, 113)
     """
     y = float(x)
     if tol is None:
