@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.signal as ss
-from helpers import assert_close, random_array, tol
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from convop._core.errors import ConvopTypeError, ConvopValueError
 from convop.resampling import Upfirdn, upfirdn
 from convop.resampling._polyphase import plan, polyphase, upfirdn_length
+
+from helpers import assert_close, random_array, tol
 
 
 def stuffed_reference(h, x, up, down):
@@ -99,7 +100,8 @@ def test_views_are_accepted_and_inputs_untouched():
 
 
 @pytest.mark.parametrize(
-    "up,down,lh,n", [(1, 1, 5, 9), (3, 2, 61, 40), (2, 5, 8, 33), (160, 147, 50, 6), (1, 4, 81, 100)]
+    "up,down,lh,n",
+    [(1, 1, 5, 9), (3, 2, 61, 40), (2, 5, 8, 33), (160, 147, 50, 6), (1, 4, 81, 100)],
 )
 @pytest.mark.parametrize("dtype", [np.float64, np.complex128])
 def test_operator_dense_matrix_and_dot_test(up, down, lh, n, dtype):
