@@ -246,6 +246,10 @@ def test_rat_rounds_halves_away_from_zero_like_matlab():
     # 2.5 → round 3 (MATLAB), Python's round would give 2; either way the result is 5/2
     assert rat(2.5) == (5, 2)
     assert rat(0.5) == (1, 2)
+    # with a loose tol the first convergent decides: Octave gives 3/1, 1/1 and -3/1
+    assert rat(2.5, 0.6) == (3, 1)
+    assert rat(0.5, 0.6) == (1, 1)
+    assert rat(-2.5, 0.6) == (-3, 1)
 
 
 def test_resample_ratio():
