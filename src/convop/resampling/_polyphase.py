@@ -88,9 +88,10 @@ def _choose_blocking(lg: int, up: int, down: int, n_out: int) -> tuple[int, int]
             calls = _ceil_div(pk, gsz) * _ceil_div(width, qk)
             # flops per output ~ width; skinny GEMMs (few columns) run below peak,
             # and every call has a fixed cost worth a few thousand flops
-            eff = min(1.0, (gsz + 2) / 24.0)
+            eff = min(1.0, (gsz + 4) / 36.0)
             cost = n_out * width / eff + calls * (4000.0 + 8.0 * rows)
-            if best is None or cost < best[0]:
+            # ties go to more periods per row (fewer, longer rows measured faster)
+            if best is None or cost <= best[0]:
                 best = (cost, k, gsz)
     assert best is not None
     return best[1], best[2]
