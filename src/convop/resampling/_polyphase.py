@@ -31,6 +31,9 @@ from numpy.lib.stride_tricks import as_strided
 
 __all__ = ["Plan", "plan", "polyphase", "upfirdn_length"]
 
+#: outputs per row block of one GEMM (its result then stays in a core's L2 cache)
+ROW_BLOCK_OUTPUTS = 1 << 17
+
 
 def upfirdn_length(n: int, lh: int, up: int, down: int) -> int:
     """Length of ``scipy.signal.upfirdn``'s output: ``((n - 1)·up + lh - 1)//down + 1``."""
@@ -80,16 +83,16 @@ def _choose_blocking(lg: int, up: int, down: int, n_out: int) -> tuple[int, int]
         pk, qk = k * p, k * q
         if k > 1 and (pk > 4096 or pk > max(n_out, 1)):
             break
-        rows = max(1, _ceil_div(n_out, pk))
-        for gsz in sorted({1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, pk}):
+        blocks = _ceil_div(max(1, _ceil_div(n_out, pk)), max(1, ROW_BLOCK_OUTPUTS // pk))
+        for gsz in sorted({4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, pk}):
             if gsz > pk:
                 continue
             width = _ceil_div(gsz * down, up) + taps + 1
-            calls = _ceil_div(pk, gsz) * _ceil_div(width, qk)
+            calls = blocks * _ceil_div(pk, gsz) * _ceil_div(width, qk)
             # flops per output ~ width; skinny GEMMs (few columns) run below peak,
-            # and every call has a fixed cost worth a few thousand flops
+            # and every call has a fixed cost worth some 10⁴ flops
             eff = min(1.0, (gsz + 4) / 36.0)
-            cost = n_out * width / eff + calls * (4000.0 + 8.0 * rows)
+            cost = n_out * width / eff + calls * 2e4
             # ties go to more periods per row (fewer, longer rows measured faster)
             if best is None or cost <= best[0]:
                 best = (cost, k, gsz)
@@ -157,24 +160,31 @@ def polyphase(x: np.ndarray, pl: Plan) -> np.ndarray:
     nb = int(np.prod(lead, dtype=np.int64))
     buf = np.zeros((nb, pl.padded), dtype=pl.dtype)
     buf[:, pl.pad_left : pl.pad_left + pl.n_in] = x.reshape(nb, pl.n_in)
-    out = np.zeros((nb, pl.rows, pl.period_out), dtype=pl.dtype)
+    out = np.empty((nb, pl.rows, pl.period_out), dtype=pl.dtype)
     item = buf.itemsize
-    s_batch = buf.strides[0]
-    for grp in pl.groups:
-        dest = out[:, :, grp.r0 : grp.r1]
-        first = True
-        for ch in grp.chunks:
-            start = pl.pad_left + ch.col0
-            view = as_strided(
-                buf[:, start:],
-                shape=(nb, pl.rows, ch.width),
-                strides=(s_batch, pl.period_in * item, item),
-                writeable=False,
-            )
-            prod = np.matmul(view, ch.weights)
-            if first:
-                dest[...] = prod
-                first = False
-            else:
-                dest += prod
+    s_batch, s_row = buf.strides[0], pl.period_in * item
+    # row blocks keep each GEMM's result (block × G) in cache while it is copied out
+    block = max(1, ROW_BLOCK_OUTPUTS // pl.period_out)
+    for b0 in range(0, pl.rows, block):
+        b1 = min(pl.rows, b0 + block)
+        for grp in pl.groups:
+            dest = out[:, b0:b1, grp.r0 : grp.r1]
+            if not grp.chunks:
+                dest[...] = 0
+                continue
+            first = True
+            for ch in grp.chunks:
+                start = pl.pad_left + ch.col0 + b0 * pl.period_in
+                view = as_strided(
+                    buf[:, start:],
+                    shape=(nb, b1 - b0, ch.width),
+                    strides=(s_batch, s_row, item),
+                    writeable=False,
+                )
+                prod = np.matmul(view, ch.weights)
+                if first:
+                    dest[...] = prod
+                    first = False
+                else:
+                    dest += prod
     return out.reshape(nb, pl.rows * pl.period_out)[:, : pl.n_out].reshape(lead + (pl.n_out,))
