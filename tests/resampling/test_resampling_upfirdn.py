@@ -196,3 +196,23 @@ def test_operator_errors():
         A.apply(np.ones(5))
     assert float(upfirdn([2.0], [1.5])[0]) == 3.0
     assert upfirdn([1.0], [1.0, 2.0], 1.0, 1.0).tolist() == [1.0, 2.0]  # integral floats
+
+
+@settings(max_examples=40)
+@given(
+    n=st.integers(1, 30),
+    lh=st.integers(1, 40),
+    up=st.integers(1, 8),
+    down=st.integers(1, 8),
+    cplx=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_dot_test_random_configurations(n, lh, up, down, cplx, seed):
+    rng = np.random.default_rng(seed)
+    dt = np.complex128 if cplx else np.float64
+    A = Upfirdn(random_array(rng, (lh,), dt), n, up, down)
+    x = random_array(rng, (3, n), dt)
+    y = random_array(rng, (3, A.shape[0]), dt)
+    lhs = np.sum(np.conj(y) * A.apply(x))
+    rhs = np.sum(np.conj(A.adjoint(y)) * x)
+    assert abs(lhs - rhs) <= 1e-12 * max(abs(lhs), 1.0), (lhs, rhs)
