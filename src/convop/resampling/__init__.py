@@ -3,7 +3,7 @@
 Owns :func:`resample` (``resample(x, p, q)`` with MATLAB's or GNU Octave's filter
 design and delay rule), :func:`resample_ratio` (``p/q`` from a float ratio, as
 MATLAB's ``rat``), :func:`upfirdn` (``scipy.signal.upfirdn`` semantics) and the
-operator :class:`Upfirdn` with its exact adjoint; the filter designs
+operators :class:`Upfirdn` and :class:`Resample` with their exact adjoints; the filter designs
 (:func:`matlab_filter`, :func:`octave_filter`) and :func:`rat` are public too.
 
 May import: :mod:`convop._core` and the layers below :mod:`convop.torch`; never a
@@ -20,11 +20,12 @@ Examples
 """
 
 from convop.resampling._design import matlab_filter, octave_filter, rat
-from convop.resampling._resample import DESIGNS, resample, resample_ratio
+from convop.resampling._resample import DESIGNS, Resample, resample, resample_ratio
 from convop.resampling._upfirdn import Upfirdn, upfirdn
 
 __all__ = [
     "DESIGNS",
+    "Resample",
     "Upfirdn",
     "matlab_filter",
     "octave_filter",

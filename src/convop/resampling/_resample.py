@@ -9,6 +9,7 @@ import numpy as np
 
 from convop._core.arrays import compute_dtype
 from convop._core.errors import ConvopTypeError, invalid
+from convop._core.operator import Operator
 from convop.resampling._design import (
     matlab_delay,
     matlab_filter,
@@ -24,7 +25,7 @@ from convop.resampling._upfirdn import (
     signal_array,
 )
 
-__all__ = ["DESIGNS", "resample", "resample_ratio"]
+__all__ = ["DESIGNS", "Resample", "resample", "resample_ratio"]
 
 #: accepted values of ``design``
 DESIGNS = ("matlab", "octave")
@@ -42,6 +43,33 @@ def _check_n_beta(n: Any, beta: Any) -> tuple[int, float]:
     if not np.isfinite(beta) or beta < 0:
         raise invalid("beta", beta, "a finite real number >= 0 (Kaiser window parameter)")
     return int(n), float(beta)
+
+
+def _setup(
+    p: Any, q: Any, n: Any, beta: Any, filter: Any, design: Any
+) -> tuple[int, int, np.ndarray, int]:
+    """Checked, gcd-reduced ``(p, q)``, the filter (a private float copy) and the offset
+    ``c`` of the polyphase map ``y[i] = Σ_j x[j] h[i·q + c − j·p]``."""
+    if not isinstance(design, str) or design not in DESIGNS:
+        raise invalid("design", design, DESIGNS)
+    p = positive_int(p, "p")
+    q = positive_int(q, "q")
+    n, beta = _check_n_beta(n, beta)
+    h_user = None if filter is None else filter_array(filter, "filter")
+    g0 = math.gcd(p, q)
+    p, q = p // g0, q // g0
+    if p == q:
+        return p, q, np.ones(1), 0
+    if h_user is not None:
+        h = np.array(h_user, dtype=np.result_type(h_user.dtype, np.float64), copy=True)
+    elif design == "matlab":
+        h = matlab_filter(p, q, n, beta)
+    else:
+        h = octave_filter(p, q)
+    # MATLAB: nz leading zeros so that downsampling hits the centre tap, then `delay`
+    # outputs dropped; computing y[i] = full[i + delay] directly needs neither
+    nz, delay = (matlab_delay if design == "matlab" else octave_delay)(h.shape[0], q)
+    return p, q, h, delay * q - nz
 
 
 def resample(
@@ -136,37 +164,18 @@ def resample(
     >>> h.shape, round(float(h.sum()), 12)
     ((61,), 3.0)
     """
-    if not isinstance(design, str) or design not in DESIGNS:
-        raise invalid("design", design, DESIGNS)
     x_arr, ax = signal_array(x, axis)
-    p = positive_int(p, "p")
-    q = positive_int(q, "q")
-    n, beta = _check_n_beta(n, beta)
-    h_user = None if filter is None else filter_array(filter, "filter")
-    g0 = math.gcd(p, q)
-    p, q = p // g0, q // g0
-
+    p, q, h, offset = _setup(p, q, n, beta, filter, design)
     dtype = compute_dtype(x_arr.dtype)
     if p == q:
         y = np.array(x_arr, dtype=dtype, copy=True)
         return (y, np.ones(1)) if return_filter else y
-
-    if h_user is not None:
-        h = h_user
-    elif design == "matlab":
-        h = matlab_filter(p, q, n, beta)
-    else:
-        h = octave_filter(p, q)
     if h.dtype.kind == "c":
         dtype = np.result_type(dtype, np.complex64)
-    elif h.dtype.kind in "biu":
-        h = h.astype(np.float64)
-    nz, delay = (matlab_delay if design == "matlab" else octave_delay)(h.shape[0], q)
     n_in = x_arr.shape[ax]
-    n_out = -((-n_in * p) // q)
-    m = _Map(h, n_in, p, q, delay * q - nz, n_out)
+    m = _Map(h, n_in, p, q, offset, -((-n_in * p) // q))
     y = apply_along(x_arr, ax, lambda v: m(v, dtype))
-    return (y, h.copy() if h is h_user else h) if return_filter else y
+    return (y, h) if return_filter else y
 
 
 def resample_ratio(
@@ -222,3 +231,68 @@ def resample_ratio(
             "ratio", ratio, f"a ratio whose rational approximation is positive (rat gave {p}/{q})"
         )
     return resample(x, p, q, **kwargs)
+
+
+class Resample(Operator):
+    """``x ↦ resample(x, p, q, ...)`` on signals of length ``length``, as an exact operator.
+
+    The same map as :func:`resample` (same filter, delay and output length
+    ``ceil(length·p/q)``), with entries ``A[i, j] = h[i·q + c − j·p]`` where ``c`` is
+    the delay offset, and the exact adjoint ``(Aᴴ y)[j] = Σ_i conj(h[i·q + c − j·p]) y[i]``
+    computed by the same polyphase engine (reversed conjugate filter, ``p`` and ``q``
+    exchanged), so it can be handed to least-squares solvers.
+
+    Parameters
+    ----------
+    length : int
+        Length of one input signal.
+    p, q, n, beta, filter, design
+        As in :func:`resample`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> A = Resample(100, 3, 2)
+    >>> A.shape
+    (150, 100)
+    >>> x = np.random.default_rng(0).standard_normal(100)
+    >>> bool(np.allclose(A @ x, resample(x, 3, 2)))
+    True
+    """
+
+    def __init__(
+        self,
+        length: int,
+        p: int,
+        q: int,
+        *,
+        n: int = 10,
+        beta: float = 5.0,
+        filter: Any = None,
+        design: str = "matlab",
+    ) -> None:
+        length = positive_int(length, "length")
+        p, q, h, c = _setup(p, q, n, beta, filter, design)
+        n_out = -((-length * p) // q)
+        super().__init__((length,), (n_out,), compute_dtype(h.dtype))
+        self._h = h
+        self._h.setflags(write=False)
+        self._p, self._q = p, q
+        self._fwd = _Map(h, length, p, q, c, n_out)
+        self._adj = _Map(np.conj(h[::-1]).copy(), n_out, q, p, h.shape[0] - 1 - c, length)
+
+    @property
+    def h(self) -> np.ndarray:
+        """The filter (read-only; ``[1.0]`` when ``p == q``)."""
+        return self._h
+
+    @property
+    def pq(self) -> tuple[int, int]:
+        """The reduced factors ``(p, q)``."""
+        return self._p, self._q
+
+    def _apply(self, x: np.ndarray) -> np.ndarray:
+        return self._fwd(x, x.dtype)
+
+    def _adjoint(self, y: np.ndarray) -> np.ndarray:
+        return self._adj(y, y.dtype)
