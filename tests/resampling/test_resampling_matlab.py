@@ -303,3 +303,15 @@ def test_resample_ratio_errors(ratio, tol, match):
         resample_ratio(np.ones(4), ratio, tol)
     with pytest.raises(ConvopTypeError, match="ratio must be a positive real number"):
         resample_ratio(np.ones(4), "1.5")
+
+
+def test_returned_filter_is_a_private_copy_of_the_cached_design():
+    _, h1 = resample(np.ones(20), 3, 2, return_filter=True)
+    h1[:] = 0.0
+    _, h2 = resample(np.ones(20), 3, 2, return_filter=True)
+    assert abs(h2.sum() - 3.0) < 1e-12
+    from convop._core import caches
+
+    assert caches.sizes()["resampling.filters"] >= 1
+    caches.clear()
+    assert caches.sizes()["resampling.filters"] == 0

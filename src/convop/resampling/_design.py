@@ -25,9 +25,12 @@ length and β formulas (Oppenheim–Schafer eq. 7.62/7.63)::
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 from scipy.special import i0
+
+from convop._core import caches
 
 __all__ = [
     "OCTAVE_BETA",
@@ -67,6 +70,23 @@ def _sinc_lowpass(half: int, fc: float) -> np.ndarray:
     t = np.arange(-half, half + 1, dtype=np.float64)
     h = 2.0 * fc * np.sinc(2.0 * fc * t)
     return 0.5 * (h + h[::-1])
+
+
+@lru_cache(maxsize=16)
+def cached_filter(design: str, p: int, q: int, n: int, beta: float) -> np.ndarray:
+    """The design's filter, memoised and read-only (resampling many signals alike
+    should not redesign it every time; callers copy before handing it out)."""
+    h = matlab_filter(p, q, n, beta) if design == "matlab" else octave_filter(p, q)
+    h.setflags(write=False)
+    return h
+
+
+caches.register(
+    "resampling.filters",
+    cached_filter.cache_clear,
+    lambda: cached_filter.cache_info().currsize,
+    on_constants=False,
+)
 
 
 def matlab_filter(p: int, q: int, n: int = 10, beta: float = 5.0) -> np.ndarray:

@@ -10,13 +10,7 @@ import numpy as np
 from convop._core.arrays import compute_dtype
 from convop._core.errors import ConvopTypeError, invalid
 from convop._core.operator import Operator
-from convop.resampling._design import (
-    matlab_delay,
-    matlab_filter,
-    octave_delay,
-    octave_filter,
-    rat,
-)
+from convop.resampling._design import cached_filter, matlab_delay, octave_delay, rat
 from convop.resampling._upfirdn import (
     _Map,
     apply_along,
@@ -62,10 +56,9 @@ def _setup(
         return p, q, np.ones(1), 0
     if h_user is not None:
         h = np.array(h_user, dtype=np.result_type(h_user.dtype, np.float64), copy=True)
-    elif design == "matlab":
-        h = matlab_filter(p, q, n, beta)
     else:
-        h = octave_filter(p, q)
+        key = (n, beta) if design == "matlab" else (0, 0.0)
+        h = cached_filter(design, p, q, *key)
     # MATLAB: nz leading zeros so that downsampling hits the centre tap, then `delay`
     # outputs dropped; computing y[i] = full[i + delay] directly needs neither
     nz, delay = (matlab_delay if design == "matlab" else octave_delay)(h.shape[0], q)
@@ -175,7 +168,7 @@ def resample(
     n_in = x_arr.shape[ax]
     m = _Map(h, n_in, p, q, offset, -((-n_in * p) // q))
     y = apply_along(x_arr, ax, lambda v: m(v, dtype))
-    return (y, h) if return_filter else y
+    return (y, h.copy()) if return_filter else y
 
 
 def resample_ratio(
@@ -275,7 +268,7 @@ class Resample(Operator):
         p, q, h, c = _setup(p, q, n, beta, filter, design)
         n_out = -((-length * p) // q)
         super().__init__((length,), (n_out,), compute_dtype(h.dtype))
-        self._h = h
+        self._h = h.view()
         self._h.setflags(write=False)
         self._p, self._q = p, q
         self._fwd = _Map(h, length, p, q, c, n_out)
