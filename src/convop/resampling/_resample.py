@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
+from convop._core import caches
 from convop._core.arrays import compute_dtype
 from convop._core.errors import ConvopTypeError, invalid
 from convop._core.operator import Operator
@@ -63,6 +65,21 @@ def _setup(
     # outputs dropped; computing y[i] = full[i + delay] directly needs neither
     nz, delay = (matlab_delay if design == "matlab" else octave_delay)(h.shape[0], q)
     return p, q, h, delay * q - nz
+
+
+@lru_cache(maxsize=16)
+def _cached_map(design: str, p: int, q: int, n: int, beta: float, n_in: int) -> _Map:
+    """The polyphase map of a built-in design for inputs of length ``n_in`` (memoised)."""
+    p, q, h, offset = _setup(p, q, n, beta, None, design)
+    return _Map(h, n_in, p, q, offset, -((-n_in * p) // q))
+
+
+caches.register(
+    "resampling.plans",
+    _cached_map.cache_clear,
+    lambda: _cached_map.cache_info().currsize,
+    on_constants=False,
+)
 
 
 def resample(
@@ -166,7 +183,12 @@ def resample(
     if h.dtype.kind == "c":
         dtype = np.result_type(dtype, np.complex64)
     n_in = x_arr.shape[ax]
-    m = _Map(h, n_in, p, q, offset, -((-n_in * p) // q))
+    if filter is None:  # built-in design: reuse the plan for signals of the same length
+        # (n, beta were checked by _setup; Octave's design has neither)
+        key = (int(n), float(beta)) if design == "matlab" else (10, 5.0)
+        m = _cached_map(design, p, q, *key, n_in)
+    else:
+        m = _Map(h, n_in, p, q, offset, -((-n_in * p) // q))
     y = apply_along(x_arr, ax, lambda v: m(v, dtype))
     return (y, h.copy()) if return_filter else y
 
