@@ -133,7 +133,7 @@ def _spectral_l(L: Operator | None, kind: str, shape: tuple[int, ...]) -> np.nda
         k = np.flip(k)
     if kind == "fft" and L.boundary == "periodic":
         return np.abs(symbol("fft", k, shape)) ** 2
-    if kind == "dct" and L.boundary == "symmetric" and is_symmetric(k):
+    if kind == "dct" and _mirror_like(L.boundary, k.shape) and is_symmetric(k):
         return symbol("dct", k, shape) ** 2
     return None
 
@@ -213,20 +213,28 @@ def _choose_lam(
 
 
 def _surrogate(
-    boundary: str, psf: np.ndarray, L: Operator | None, shape: tuple[int, ...]
+    boundary: str, psf: np.ndarray, L: Operator | None, shape: tuple[int, ...], want: Any
 ) -> tuple[str, np.ndarray]:
     """The nearest structured problem: DCT for mirrored / replicated boundaries with a
-    symmetric PSF, FFT otherwise; ``|l|²`` of L there (a constant for a general L)."""
-    kind = "dct" if boundary != "periodic" and boundary != "zero" and is_symmetric(psf) else "fft"
-    l2 = _spectral_l(L, kind, shape)
-    if l2 is None and kind == "dct":
+    symmetric PSF, FFT otherwise (or the kind asked for); ``|l|²`` of L there (a constant
+    for a general L)."""
+    if want in ("fft", "dct", "dct1"):
+        kind = want
+    elif not is_symmetric(psf):
         kind = "fft"
-        l2 = _spectral_l(L, kind, shape)
+    elif boundary == "reflect":
+        kind = "dct1"
+    else:
+        kind = "dct" if boundary in ("symmetric", "replicate", "zero") else "fft"
+    if kind == "dct1" and min(shape) < 2:
+        kind = "dct"
+    l2 = _spectral_l(L, kind, shape) if kind != "dct1" or L is None else None
     if l2 is None and isinstance(L, Convolution) and L.mode == "same":
-        # same stencil, periodic: its symbol is the circulant nearest to L
+        # the same stencil in the surrogate's structure: its nearest diagonal form
         k = np.flip(np.asarray(L.kernel)) if L.correlate else np.asarray(L.kernel)
-        if kind == "fft" or is_symmetric(k):
-            l2 = np.abs(symbol(kind, np.real(k), shape)) ** 2
+        if kind != "fft" and not is_symmetric(k):
+            kind = "fft"
+        l2 = np.abs(symbol(kind, np.real(k), shape)) ** 2
     if l2 is None:
         # a general L: its mean Rayleigh quotient on a fixed probe, as a scalar
         assert L is not None
@@ -250,7 +258,7 @@ def deconvolve(
     positive: bool = False,
     callback: Callable[[np.ndarray], Any] | None = None,
     noise: float | None = None,
-    precondition: bool = True,
+    precondition: bool | str = True,
 ) -> DeconvolutionResult:
     r"""Deblur ``y = A x + noise`` where ``A`` is ``Convolution(psf, y.shape, "same",
     boundary=boundary)``: the Tikhonov estimate, or Richardson–Lucy for Poisson data.
@@ -390,6 +398,8 @@ def deconvolve(
             )
     elif rule == "discrepancy":
         raise ConvopValueError("reg='discrepancy' needs the noise level: pass noise=σ > 0")
+    if precondition not in (True, False, "fft", "dct", "dct1"):
+        raise invalid("precondition", precondition, (True, False, "fft", "dct", "dct1"))
     tol = _positive_number(tol, "tol")
     if maxiter is not None:
         maxiter = _positive_number(maxiter, "maxiter", integer=True)
@@ -417,7 +427,7 @@ def deconvolve(
     kind = None
     if bnd == "periodic":
         kind = "fft"
-    elif bnd == "symmetric" and is_symmetric(k64):
+    elif _mirror_like(bnd, k64.shape) and is_symmetric(k64):
         kind = "dct"
     l2 = _spectral_l(L, kind, shape) if kind is not None else None
     if meth in ("fft", "dct"):
@@ -436,7 +446,7 @@ def deconvolve(
         precond_kind = None
     else:
         A = forward()
-        precond_kind, sl2 = _surrogate(bnd, k64, L, shape)
+        precond_kind, sl2 = _surrogate(bnd, k64, L, shape, precondition)
         basis = Basis(precond_kind, shape)
         a = symbol(precond_kind, k64, shape)
         a2 = (a * np.conj(a)).real if precond_kind == "fft" else a * a
@@ -452,10 +462,13 @@ def deconvolve(
             den = a2 + lam * sl2
             den = np.maximum(den, 1e-14 * float(den.max()))
             if meth == "cg":
-                pre = lambda g: basis.inverse(basis.forward(g) / den)
+                pre = lambda g: basis.inverse(basis.dual(g) / den)
             else:
                 root = np.sqrt(den)
-                pre = lambda g: basis.inverse(basis.forward(g) / root)
+                pre = (
+                    lambda z: basis.inverse(basis.orth(z) / root),
+                    lambda v: basis.orth_inv(basis.dual(v) / root),
+                )
         else:
             precond_kind = None
         solver = _iterative.cgls if meth == "cg" else _iterative.lsqr
@@ -488,6 +501,14 @@ def deconvolve(
     )
 
 
+def _mirror_like(bnd: str, kshape: tuple[int, ...]) -> bool:
+    """Whether the operator is the half-sample symmetric one: ``symmetric``, or
+    ``replicate`` with one extended sample per side (``a a | a b`` = ``a | a b``)."""
+    if bnd == "symmetric":
+        return True
+    return bnd == "replicate" and all(max((q - 1) // 2, q - 1 - (q - 1) // 2) <= 1 for q in kshape)
+
+
 def _check_structured(
     meth: str, bnd: str, k: np.ndarray, L: Operator | None, kind: str | None, l2: Any
 ) -> None:
@@ -497,9 +518,10 @@ def _check_structured(
             f"(use method='cg' or 'auto' for the exact operator)"
         )
     if meth == "dct":
-        if bnd != "symmetric":
+        if not _mirror_like(bnd, k.shape):
             raise ConvopValueError(
-                f"method='dct' diagonalises boundary='symmetric' only; got boundary={bnd!r} "
+                f"method='dct' diagonalises boundary='symmetric' only (or 'replicate' with a psf "
+                f"half-width ≤ 1, the same matrix); got boundary={bnd!r} "
                 f"(use method='cg' or 'auto')"
             )
         if kind != "dct":

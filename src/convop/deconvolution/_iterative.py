@@ -105,15 +105,15 @@ def lsqr(
     op: Stacked,
     y: np.ndarray,
     x0: np.ndarray | None,
-    precond_half: Callable[[np.ndarray], np.ndarray] | None,
+    precond_half: tuple[Callable, Callable] | None,
     maxiter: int,
     tol: float,
     callback: Callable | None,
 ) -> Outcome:
     """LSQR (Paige & Saunders 1982) on ``min ‖Ā R⁻¹ z − (b̄ − Ā x₀)‖``, ``x = x₀ + R⁻¹ z``,
-    with ``precond_half = R⁻¹`` symmetric; stops when ``‖(ĀR⁻¹)ᵀ r̄‖ ≤ tol ‖(ĀR⁻¹)ᵀ b̄‖``."""
+    with ``precond_half = (R⁻¹, R⁻ᵀ)``; stops when ``‖(ĀR⁻¹)ᵀ r̄‖ ≤ tol ‖(ĀR⁻¹)ᵀ b̄‖``."""
     ident = lambda v: v
-    rinv = ident if precond_half is None else precond_half
+    rinv, rinvt = (ident, ident) if precond_half is None else precond_half
     x_start = np.zeros_like(y) if x0 is None else np.array(x0, dtype=y.dtype)
     b = (y, None if op.lam == 0.0 else np.zeros_like(y if op.L is None else op.L.apply(y)))
     if x0 is not None:
@@ -124,7 +124,7 @@ def lsqr(
     if beta == 0.0:
         return Outcome(x_start, 0, residuals, True)
     u = tuple(None if p is None else p / beta for p in b)
-    v = rinv(op.adjoint(*u))
+    v = rinvt(op.adjoint(*u))
     alpha = float(np.linalg.norm(v))
     if alpha == 0.0:
         return Outcome(x_start, 0, residuals, True)
@@ -140,7 +140,7 @@ def lsqr(
         beta = math.sqrt(_dot(u, u))
         if beta > 0:
             u = tuple(None if c is None else c / beta for c in u)
-        v = rinv(op.adjoint(*u)) - beta * v
+        v = rinvt(op.adjoint(*u)) - beta * v
         alpha = float(np.linalg.norm(v))
         if alpha > 0:
             v = v / alpha

@@ -12,6 +12,12 @@ the operator is ``y[i] = Σ_s h[s] x̃[i − s]`` with ``x̃`` the boundary exte
   ``A = Cᵀ diag(λ) C`` with ``C`` the orthonormal DCT-II, and ``λ = (C A e₀) / (C e₀)``
   (Hansen, Nagy & O'Leary 2006, §4.3), where ``A e₀[i] = h[i] + h[i + 1]`` per axis
   when the PSF half-width is below ``n``.
+* reflect (whole-sample mirror) + symmetric PSF: ``A`` is not symmetric, but with
+  ``W = diag(1/√2 at both ends, 1 inside)`` per axis, ``B = W A W⁻¹`` is, and the
+  orthonormal DCT-I ``C₁`` diagonalises it (its vectors ``cos(πki/(n−1))`` extend
+  whole-sample symmetrically). So ``A = T⁻¹ diag(λ) T`` with ``T = C₁ W``: the transform
+  of the weighted problem ``‖W(Ax − y)‖² + λ‖Wx‖²``, a structured surrogate (not the
+  unweighted Tikhonov problem) used to precondition the reflect operator.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from math import prod
 
 import numpy as np
 import scipy.fft as sfft
+
+from convop._operators.convolution import Convolution
 
 __all__ = ["Basis", "centred_odd", "is_symmetric", "symbol"]
 
@@ -57,17 +65,39 @@ class Basis:
     kind: str
     shape: tuple[int, ...]
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        axes = tuple(range(-len(self.shape), 0))
+    @property
+    def _w(self) -> np.ndarray:
+        w = np.ones(self.shape)
+        for ax, n in enumerate(self.shape):
+            edge = np.ones(n)
+            edge[[0, -1]] = 1 / np.sqrt(2)
+            w = w * edge.reshape((1,) * ax + (n,) + (1,) * (len(self.shape) - ax - 1))
+        return w
+
+    def orth(self, x: np.ndarray) -> np.ndarray:
+        """The orthogonal part of the transform (the DCT-I itself for ``dct1``)."""
         if self.kind == "fft":
-            return sfft.rfftn(x, axes=axes)
-        return sfft.dctn(x, type=2, norm="ortho", axes=axes)
+            return sfft.rfftn(x)
+        return sfft.dctn(x, type=1 if self.kind == "dct1" else 2, norm="ortho")
+
+    def orth_inv(self, c: np.ndarray) -> np.ndarray:
+        if self.kind == "fft":
+            return sfft.irfftn(c, s=self.shape)
+        return sfft.idctn(c, type=1 if self.kind == "dct1" else 2, norm="ortho")
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """``T x``."""
+        return self.orth(x * self._w if self.kind == "dct1" else x)
 
     def inverse(self, c: np.ndarray) -> np.ndarray:
-        axes = tuple(range(-len(self.shape), 0))
-        if self.kind == "fft":
-            return sfft.irfftn(c, s=self.shape, axes=axes)
-        return sfft.idctn(c, type=2, norm="ortho", axes=axes)
+        """``T⁻¹ c``."""
+        x = self.orth_inv(c)
+        return x / self._w if self.kind == "dct1" else x
+
+    def dual(self, x: np.ndarray) -> np.ndarray:
+        """``T⁻ᵀ x`` (equal to ``T x`` for the orthogonal kinds: ``T⁻¹ D T`` is then
+        symmetric for a real, even ``D``)."""
+        return self.orth(x / self._w) if self.kind == "dct1" else self.forward(x)
 
     @property
     def weights(self) -> np.ndarray | float:
@@ -118,10 +148,17 @@ def _first_column_symmetric(psf: np.ndarray, shape: tuple[int, ...]) -> np.ndarr
 def symbol(kind: str, psf: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Eigenvalues of the ``same`` convolution with ``psf`` in ``Basis(kind, shape)``.
 
-    ``fft``: complex ``a`` with ``A x = irfftn(a · rfftn(x))``; ``dct``: real ``λ`` with
+    ``dct1``: of the reflect-boundary operator (every axis at least 2 long). ``fft``:
+    complex ``a`` with ``A x = irfftn(a · rfftn(x))``; ``dct``: real ``λ`` with
     ``A x = idctn(λ · dctn(x))`` (valid for a PSF symmetric about its centre).
     """
     psf = np.asarray(psf, dtype=np.float64)
+    if kind == "dct1":
+        basis = Basis("dct1", shape)
+        e0 = np.zeros(shape)
+        e0[(0,) * len(shape)] = 1.0
+        col = Convolution(psf, shape, "same", boundary="reflect").apply(e0 / basis._w)
+        return basis.orth(col * basis._w) / basis.orth(e0)
     if kind == "fft":
         return sfft.rfftn(_first_column_periodic(psf, shape))
     col = _first_column_symmetric(psf, shape)
