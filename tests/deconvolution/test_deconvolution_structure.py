@@ -115,3 +115,26 @@ def test_replicate_equals_symmetric_for_half_width_one():
     np.testing.assert_array_equal(
         dense_reference(psf, (4, 5), "replicate"), dense_reference(psf, (4, 5), "symmetric")
     )
+
+
+@pytest.mark.parametrize(
+    ("shape", "half"), [((7,), (2,)), ((6, 5), (2, 1)), ((3, 4, 5), (1, 2, 1))]
+)
+def test_weighted_dct1_diagonalises_reflect(shape, half):
+    psf = symmetric_psf(np.random.default_rng(3), half)
+    A = dense_reference(psf, shape, "reflect")
+    basis = Basis("dct1", shape)
+    lam = symbol("dct1", psf, shape)
+    x = np.random.default_rng(4).standard_normal(shape)
+    # A = T⁻¹ diag(λ) T with T = C₁ W
+    np.testing.assert_allclose(
+        basis.inverse(lam * basis.forward(x)).ravel(), A @ x.ravel(), atol=1e-13
+    )
+    # T⁻ᵀ is dual(): <T⁻¹ c, v> = <c, T⁻ᵀ v>
+    c, v = basis.forward(x), np.random.default_rng(5).standard_normal(shape)
+    assert np.isclose(np.vdot(basis.inverse(c), v), np.vdot(c, basis.dual(v)))
+    # W A W⁻¹ is symmetric although A is not
+    w = basis._w.ravel()
+    assert np.abs(A - A.T).max() > 1e-3
+    B = w[:, None] * A / w[None, :]
+    assert np.abs(B - B.T).max() < 1e-14
