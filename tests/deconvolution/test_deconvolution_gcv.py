@@ -136,3 +136,12 @@ def test_discrepancy_noise_too_large():
     _, y, psf = blurred("symmetric")
     with pytest.raises(ValueError, match="noise=.* too large"):
         deconvolve(y, psf, reg="discrepancy", noise=100.0)
+
+
+@pytest.mark.parametrize("boundary", ["reflect", "replicate", "zero"])
+def test_gcv_surrogate_on_other_boundaries(boundary):
+    A, y, psf = blurred(boundary, seed=4)
+    r = deconvolve(y, psf, boundary=boundary, tol=1e-10)
+    assert r.method == "cg" and r.preconditioner == ("dct1" if boundary == "reflect" else "dct")
+    exact = brute_argmin(lambda lam: gcv_svd(A, y, lam), 1e-10, 10.0)
+    assert 1 / 3 < r.lam / exact < 3

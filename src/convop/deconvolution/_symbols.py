@@ -102,7 +102,7 @@ class Basis:
     @property
     def weights(self) -> np.ndarray | float:
         """Multiplicity of each stored coefficient in the full spectrum."""
-        if self.kind == "dct":
+        if self.kind != "fft":
             return 1.0
         n = self.shape[-1]
         w = np.full(n // 2 + 1, 2.0)
