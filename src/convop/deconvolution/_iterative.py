@@ -54,7 +54,7 @@ def _dot(a: tuple, b: tuple) -> float:
 
 
 def _stop(callback: Callable | None, x: np.ndarray) -> bool:
-    return callback is not None and callback(x) is True
+    return callback is not None and bool(callback(x))
 
 
 def cgls(
