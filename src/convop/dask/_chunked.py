@@ -31,7 +31,13 @@ from convop._core.optional import require
 from convop._core.validate import NUMPY_PAD_MODE
 from convop._operators.functional import _normalise_axes
 from convop._operators.functional import convolve as _np_convolve
-from convop.dask._common import DASK_BOUNDARY, STRATEGIES, ConvopRechunkWarning, is_dask_array
+from convop.dask._common import (
+    DASK_BOUNDARY,
+    STRATEGIES,
+    ConvopRechunkWarning,
+    is_dask_array,
+    user_stacklevel,
+)
 
 __all__ = ["DASK_BOUNDARY", "STRATEGIES", "ConvopRechunkWarning", "convolve", "correlate"]
 
@@ -356,7 +362,7 @@ def _rechunk_for_halo(x: Any, need: dict[int, int], why: str) -> Any:
         f"Pass chunks at least as wide as the halo along the convolved axes, or "
         f"strategy='overlap-add' to keep the chunks as they are.",
         ConvopRechunkWarning,
-        stacklevel=4,
+        stacklevel=user_stacklevel(),
     )
     return x.rechunk({a: c for a, c in new.items()})
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 #: convop boundary → the ``boundary=`` of :func:`dask.array.overlap.overlap` that
@@ -34,3 +35,14 @@ def is_dask_array(x: Any) -> bool:
     False
     """
     return type(x).__module__.partition(".")[0] == "dask" and hasattr(x, "chunks")
+
+
+def user_stacklevel() -> int:
+    """``stacklevel`` for :func:`warnings.warn` that points at the first caller
+    outside convop (the call paths into convop.dask have different depths)."""
+    frame = sys._getframe(1)
+    level = 1
+    while frame is not None and str(frame.f_globals.get("__name__", "")).startswith("convop"):
+        frame = frame.f_back
+        level += 1
+    return level

@@ -20,7 +20,8 @@ from convop._core.arrays import compute_dtype, flip_conj
 from convop._core.errors import ConvopTypeError, ConvopValueError
 from convop._core.operator import Operator, _Adjoint, _Product, _Transpose
 from convop._operators.convolution import Convolution
-from convop.dask._chunked import ConvopRechunkWarning, _da, convolve
+from convop.dask._chunked import _da, convolve
+from convop.dask._common import ConvopRechunkWarning, user_stacklevel
 
 
 def _check(op: Operator, x: Any, expected: tuple[int, ...], name: str) -> Any:
@@ -185,7 +186,7 @@ def _blockwise(op: Operator, x: Any, adjoint: bool) -> Any:
             f"{type(op).__name__} has no chunked path; chunk only the leading (batch) axes "
             f"to avoid this.",
             ConvopRechunkWarning,
-            stacklevel=4,
+            stacklevel=user_stacklevel(),
         )
         x = x.rechunk({a: -1 for a in range(lead, x.ndim)})
     out_shape = op.input_shape if adjoint else op.output_shape
