@@ -268,8 +268,12 @@ def convolve(
         kern = kern.rechunk(kern.shape)
     pads = dict(zip(conv_axes, mode_pads(nk, mode)))
     ksize = dict(zip(conv_axes, nk))
+    # the halo a chunk needs: L samples on the left, K − 1 − L on the right (and the
+    # edge extension of the first/last chunk)
     halo_fits = all(
-        ksize[a] - 1 <= min(in1.chunks[a]) and max(pads[a]) <= in1.shape[a] for a in conv_axes
+        max(pads[a][0], pads[a][1], ksize[a] - 1 - pads[a][0]) <= min(in1.chunks[a])
+        and max(pads[a]) <= in1.shape[a]
+        for a in conv_axes
     )
     chosen = strategy if strategy != "auto" else ("halo" if halo_fits else "overlap-add")
     if chosen == "halo":
