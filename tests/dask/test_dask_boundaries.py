@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
+
 from helpers import NUMPY_MODE
 
 da = pytest.importorskip("dask.array")

@@ -8,9 +8,10 @@ import warnings
 import numpy as np
 import pytest
 import scipy.signal as ss
-from helpers import BOUNDARIES, MODES, assert_close, random_array, reference_convolve
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from helpers import BOUNDARIES, MODES, assert_close, random_array, reference_convolve
 
 da = pytest.importorskip("dask.array")
 dask = pytest.importorskip("dask")

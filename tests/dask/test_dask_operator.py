@@ -7,9 +7,10 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse.linalg as spla
-from helpers import BOUNDARIES, MODES, assert_close, random_array
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from helpers import BOUNDARIES, MODES, assert_close, random_array
 
 da = pytest.importorskip("dask.array")
 

@@ -189,9 +189,7 @@ def run(quick: bool = False, seed: int = 0) -> list[dict]:
     """Run the cases (reduced sizes when ``quick``) and return one dict per case."""
     rows = []
     if quick:
-        rows.append(
-            _memory_case("1-D to zarr", (2**22,), (2**19,), np.hanning(4097), "zero", seed)
-        )
+        rows.append(_memory_case("1-D to zarr", (2**22,), (2**19,), np.hanning(4097), "zero", seed))
         rows.append(
             _memory_case(
                 "3-D to zarr", (128, 128, 64), (64, 64, 64), np.ones((7, 7, 7)), "reflect", seed
@@ -200,9 +198,7 @@ def run(quick: bool = False, seed: int = 0) -> list[dict]:
         rows.append(_throughput(2**20, 4097, 3, seed))
         rows.append(_vs_dask_image((64, 64, 32), (32, 32, 32), 2, seed))
     else:
-        rows.append(
-            _memory_case("1-D to zarr", (2**30,), (2**23,), np.hanning(4097), "zero", seed)
-        )
+        rows.append(_memory_case("1-D to zarr", (2**30,), (2**23,), np.hanning(4097), "zero", seed))
         rows.append(
             _memory_case(
                 "3-D to zarr",

@@ -60,6 +60,7 @@ __all__ = [
     "landweber",
 ]
 
+
 class _Handler:
     """What :mod:`convop._core.dispatch` calls for Dask inputs (imports the chunked
     machinery, hence Dask, on first use only)."""

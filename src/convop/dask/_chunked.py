@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from itertools import product
-from math import isnan, prod
+from math import isnan
 from typing import Any
 
 import numpy as np
@@ -40,6 +40,7 @@ from convop.dask._common import (
 )
 
 __all__ = ["DASK_BOUNDARY", "STRATEGIES", "ConvopRechunkWarning", "convolve", "correlate"]
+
 
 def _da() -> Any:
     return require("dask.array", "dask", "convop.dask")
@@ -310,9 +311,7 @@ def correlate(
         kern = kern[index]
     if kern.dtype.kind == "c":
         kern = kern.conj()
-    return convolve(
-        in1, kern, mode, boundary=boundary, axes=axes, method=method, strategy=strategy
-    )
+    return convolve(in1, kern, mode, boundary=boundary, axes=axes, method=method, strategy=strategy)
 
 
 # -- strategies ------------------------------------------------------------------------------
@@ -516,9 +515,7 @@ def _overlap_add(
         eb = _bounds(xe.chunks[a])
         if a not in axes:
             out_bounds.append(eb)
-            sources.append(
-                [[(i, slice(None), slice(None))] for i in range(len(xe.chunks[a]))]
-            )
+            sources.append([[(i, slice(None), slice(None))] for i in range(len(xe.chunks[a]))])
             continue
         k = ksize[a]
         m = xe.shape[a] - k + 1

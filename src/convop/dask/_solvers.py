@@ -205,5 +205,3 @@ def cgls(
         (p,) = dask.persist(p)
         gamma = gnew
     return x, info
-
-
