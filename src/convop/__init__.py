@@ -12,7 +12,7 @@ Examples
 'circulant'
 """
 
-from convop import checks, parametric, spectral
+from convop import checks, dask, graph, parametric, spectral
 from convop._core.config import options
 from convop._core.errors import ConvopError, ConvopTypeError, ConvopValueError
 from convop._core.operator import Operator
@@ -22,6 +22,8 @@ from convop._operators.layer import ConvLayer
 from convop._planning.choose import choose_method
 from convop._tools.show import show_config
 from convop._version import __version__
+from convop.deconvolution import DeconvolutionResult, deconvolve
+from convop.resampling import Resample, Upfirdn, resample, resample_ratio, upfirdn
 from convop.checks._dottest import dottest
 from convop.checks._taylor import taylor_test
 from convop.spectral import clip_singular_values, opnorm, svdvals
@@ -42,6 +44,15 @@ __all__ = [
     "checks",
     "parametric",
     "spectral",
+    "graph",
+    "dask",
+    "resample",
+    "resample_ratio",
+    "upfirdn",
+    "Upfirdn",
+    "Resample",
+    "deconvolve",
+    "DeconvolutionResult",
     "options",
     "show_config",
     "ConvopError",

@@ -206,6 +206,15 @@ def run(
     return res
 
 
+#: ``convop bench --FLAG``: a subsystem's own benchmark (module ``_tools/bench_<module>``)
+SUBSYSTEMS = {
+    "resample": "convop.resample against scipy.signal.resample_poly and soxr",
+    "deconvolve": "convop.deconvolve: DCT/FFT solves against iterative ones and skimage",
+    "dask": "the Dask path: throughput, peak memory, dask_image",
+}
+SUBSYSTEM_MODULE = {"resample": "resampling", "deconvolve": "deconvolution", "dask": "dask"}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``convop bench``."""
     parser = argparse.ArgumentParser(
@@ -221,7 +230,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="output directory (default: bench-results/)",
     )
     parser.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)
+    for flag, what in SUBSYSTEMS.items():
+        parser.add_argument(
+            f"--{flag}", action="store_true", help=f"benchmark {what} instead of the sweep"
+        )
     args = parser.parse_args(list(argv or []))
+    chosen = [f for f in SUBSYSTEMS if getattr(args, f)]
+    if chosen:
+        import importlib
+
+        for flag in chosen:
+            mod = importlib.import_module(f"convop._tools.bench_{SUBSYSTEM_MODULE[flag]}")
+            rows = mod.run(quick=args.quick)
+            print(f"# convop bench --{flag}")
+            print(mod.table(rows))
+            args.out.mkdir(parents=True, exist_ok=True)
+            path = args.out / f"{flag}.json"
+            path.write_text(json.dumps(rows, indent=1, default=str))
+            print(f"wrote {path}")
+        return 0
 
     def progress(msg: str) -> None:
         print(f"\r\033[K{msg}", end="", file=sys.stderr, flush=True)

@@ -33,6 +33,9 @@ EXPERIMENTS: list[str] = [
     "shift_equivariance",
     "lowrank_by_hand",
     "linear_regression",
+    "graph_ring_torus",
+    "resample",
+    "deconvolution",
 ]
 
 
