@@ -286,7 +286,7 @@ class Interactions:
         return sp.csr_array(m)
 
     def bipartite_adjacency(self, *, weighted: bool = False) -> sp.csr_array:
-        r"""The ``(n_users + n_items)``-node adjacency :math:`\begin{pmatrix}0&R\\R^T&0\end{pmatrix}`.
+        r"""Adjacency :math:`\begin{pmatrix}0&R\\R^T&0\end{pmatrix}` of the user+item nodes.
 
         Users are nodes ``0 … n_users − 1``, items follow. ``R`` is
         :meth:`to_csr` (an edge for every positive interaction).

@@ -86,7 +86,7 @@ def _spmm(adj, x):
 
 
 def gcn_embeddings(adjacency, latent, weights, features=None, feature_weight=None):
-    r"""The seed's GCN: :math:`E^{1} = \hat R E_\text{latent} W_\text{latent} + \hat R X W_\text{features}`.
+    r"""The seed's GCN: :math:`E^{1} = \hat R E_\text{lat} W_\text{lat} + \hat R X W_\text{feat}`.
 
     Further layers apply :math:`E^{l+1} = \hat R E^{l} W_l` (linear, as in the seed).
 
@@ -101,7 +101,8 @@ def gcn_embeddings(adjacency, latent, weights, features=None, feature_weight=Non
     --------
     >>> import torch, scipy.sparse as sp
     >>> a = torch_adjacency(sp.csr_array(np.array([[0.0, 1.0], [1.0, 0.0]])), "float64")
-    >>> gcn_embeddings(a, torch.eye(2, dtype=torch.float64), [2 * torch.eye(2, dtype=torch.float64)])
+    >>> eye = torch.eye(2, dtype=torch.float64)
+    >>> gcn_embeddings(a, eye, [2 * eye])
     tensor([[0., 2.],
             [2., 0.]], dtype=torch.float64)
     """
@@ -412,5 +413,6 @@ class LightGCN(_TorchModel):
                 progress(epoch, self.loss_[-1])
         with torch.no_grad():
             e = lightgcn_embeddings(adj, e0, self.layers).numpy()
+        self.layer0_ = e0.detach().numpy().copy()
         self.user_embeddings_, self.item_embeddings_ = e[:nu].copy(), e[nu:].copy()
         return self
