@@ -245,17 +245,18 @@ class Interactions:
     def subset(self, mask: Any) -> Interactions:
         """The interactions selected by a boolean mask or index array (same ids, features)."""
         idx = np.asarray(mask)
-        return Interactions(
+        out = Interactions(
             self.users[idx],
             self.items[idx],
             None if self.values is None else self.values[idx],
             n_users=self.n_users,
             n_items=self.n_items,
             times=None if self.times is None else self.times[idx],
-            user_features=self.user_features,
-            item_features=self.item_features,
             n_times=self.n_times if self.times is not None else None,
         )
+        # the features are immutable: share them instead of copying
+        out.user_features, out.item_features = self.user_features, self.item_features
+        return out
 
     # ------------------------------------------------------------------ matrices
     def to_csr(self, *, weighted: bool = False) -> sp.csr_array:
