@@ -278,7 +278,7 @@ class TensorCP(Recommender):
     reg : float
         :math:`\lambda_3` (must be > 0: it keeps every block solvable).
     sweeps : int
-        ALS sweeps over (U, P, V, Q, T).
+        ALS sweeps over (P, U, Q, V, T).
     negatives : int
         Unobserved entries per positive for implicit data (drawn once, label 0).
     seed : int
@@ -355,10 +355,12 @@ class TensorCP(Recommender):
 
         self.loss_: list[float] = [objective()]
         for _ in range(self.sweeps):
-            U = solve_rows(u, V[i] * T[t], data.n_users, xu, P, l1)
+            # projections first, so the returned factors solve their normal equations
+            # with the returned projections (a cold row is exactly its feature ridge fit)
             P = solve_proj(U, xu, l1)
-            V = solve_rows(i, U[u] * T[t], data.n_items, xi, Q, l2)
+            U = solve_rows(u, V[i] * T[t], data.n_users, xu, P, l1)
             Q = solve_proj(V, xi, l2)
+            V = solve_rows(i, U[u] * T[t], data.n_items, xi, Q, l2)
             T = solve_rows(t, U[u] * V[i], data.n_times, np.zeros((data.n_times, 0)), P[:, :0], 0.0)
             self.loss_.append(objective())
         self.user_factors_, self.item_factors_, self.time_factors_ = U, V, T
