@@ -50,13 +50,25 @@ def test_arrays_are_copied_read_only_and_views_accepted():
         (dict(users=[0, 3], items=[0, 1]), ConvopValueError, r"invalid users=3; expected ids < 3"),
         (dict(users=[0, -1], items=[0, 1]), ConvopValueError, r"invalid users=-1"),
         (dict(users=[0, 1], items=[0, 9]), ConvopValueError, r"invalid items=9"),
-        (dict(users=[0, 0], items=[1, 1]), ConvopValueError, r"duplicate interaction \(user=0, item=1\)"),
+        (
+            dict(users=[0, 0], items=[1, 1]),
+            ConvopValueError,
+            r"duplicate interaction \(user=0, item=1\)",
+        ),
         (dict(users=[0.0, 1.0], items=[0, 1]), ConvopTypeError, r"users must hold integer ids"),
         (dict(users=[0, 1], items=[0]), ConvopValueError, r"invalid items.shape=\(1,\)"),
         (dict(users=[[0, 1]], items=[0, 1]), ConvopValueError, r"users.shape"),
-        (dict(users=[0, 1], items=[0, 1], values=[1.0, np.nan]), ConvopValueError, r"values\[1\]=nan"),
+        (
+            dict(users=[0, 1], items=[0, 1], values=[1.0, np.nan]),
+            ConvopValueError,
+            r"values\[1\]=nan",
+        ),
         (dict(users=[0, 1], items=[0, 1], values=[1.0]), ConvopValueError, r"values.shape"),
-        (dict(users=[0, 1], items=[0, 1], values=["a", "b"]), ConvopTypeError, r"values must be numeric"),
+        (
+            dict(users=[0, 1], items=[0, 1], values=["a", "b"]),
+            ConvopTypeError,
+            r"values must be numeric",
+        ),
         (dict(users=[0], items=[0], n_users=0), ConvopValueError, r"invalid n_users=0"),
         (dict(users=[0], items=[0], n_items=2.0), ConvopTypeError, r"n_items must be an int"),
         (

@@ -37,7 +37,11 @@ def brute_force(scores, train, test, ks, threshold=None):
     if test.values is None:
         rel_pairs = list(zip(test.users, test.items))
     else:
-        th = threshold if threshold is not None else (0.5 if test.kind == "binary" else test.values.mean())
+        th = (
+            threshold
+            if threshold is not None
+            else (0.5 if test.kind == "binary" else test.values.mean())
+        )
         rel_pairs = [(u, i) for u, i, v in zip(test.users, test.items, test.values) if v >= th]
     by_user = {}
     for u, i in rel_pairs:
@@ -146,7 +150,9 @@ def test_label_auc_matches_sklearn():
     train, test = d.split(0.4, seed=0)
     scores = rng.standard_normal((5, 6))
     got = evaluate(Fixed(scores).fit(train), test)
-    assert got["auc_labels"] == pytest.approx(roc_auc_score(test.values, scores[test.users, test.items]))
+    assert got["auc_labels"] == pytest.approx(
+        roc_auc_score(test.values, scores[test.users, test.items])
+    )
 
 
 def test_timed_queries_rank_per_user_and_time():

@@ -17,7 +17,9 @@ def toy(features=True, seed=0):
     y = (rng.random(30) < 0.5).astype(float)
     kw = {}
     if features:
-        kw = dict(user_features=rng.standard_normal((6, 2)), item_features=rng.standard_normal((5, 3)))
+        kw = dict(
+            user_features=rng.standard_normal((6, 2)), item_features=rng.standard_normal((5, 3))
+        )
     return Interactions(u, i, y, n_users=6, n_items=5, **kw)
 
 
@@ -62,8 +64,13 @@ def test_mf_reductions_beta_to_zero():
     plain = MF(rank=2, side_features=False, epochs=20, seed=1).fit(d)
     # zero features: β gets no gradient, the trajectory is the plain model's
     zero = Interactions(
-        d.users, d.items, d.values, n_users=6, n_items=5,
-        user_features=np.zeros((6, 2)), item_features=np.zeros((5, 3)),
+        d.users,
+        d.items,
+        d.values,
+        n_users=6,
+        n_items=5,
+        user_features=np.zeros((6, 2)),
+        item_features=np.zeros((5, 3)),
     )
     same = MF(rank=2, side_features=True, epochs=20, seed=1).fit(zero)
     np.testing.assert_array_equal(same.scores(np.arange(6)), plain.scores(np.arange(6)))
@@ -82,8 +89,9 @@ def test_mf_cold_users_are_scored_by_features_only():
     assert np.all(m.user_factors_[s.cold_users] == 0)
     sc = m.scores(s.cold_users)
     np.testing.assert_allclose(
-        sc, (s.data.user_features[s.cold_users] @ m.beta_user_)[:, None]
-        + (s.data.item_features @ m.beta_item_)[None, :]
+        sc,
+        (s.data.user_features[s.cold_users] @ m.beta_user_)[:, None]
+        + (s.data.item_features @ m.beta_item_)[None, :],
     )
 
 
@@ -114,7 +122,9 @@ def test_tensor_cp_cold_user_gets_the_feature_ridge_solution():
 
 def test_tensor_cp_time_matters_when_preferences_drift():
     s = synthetic(150, 60, rank=2, density=0.2, feature_signal=0.0, n_times=4, drift=1.0, seed=0)
-    with_time = evaluate(TensorCP(rank=4, sweeps=10, lambda_user=0, lambda_item=0).fit(s.train), s.test)
+    with_time = evaluate(
+        TensorCP(rank=4, sweeps=10, lambda_user=0, lambda_item=0).fit(s.train), s.test
+    )
     mf = evaluate(MF(rank=4, epochs=40).fit(s.train), s.test)
     assert with_time["recall@20"] > mf["recall@20"]
 
@@ -125,14 +135,18 @@ def test_tabular_learns_feature_driven_preferences():
     pop = evaluate(Popularity().fit(s.train), s.test)
     assert tab["auc"] > pop["auc"] + 0.02
     # ratings use the regressor
-    r = Interactions([0, 0, 1, 1] * 10, list(range(40)), np.arange(40.0) % 5 + 1, n_users=2, n_items=40)
+    r = Interactions(
+        [0, 0, 1, 1] * 10, list(range(40)), np.arange(40.0) % 5 + 1, n_users=2, n_items=40
+    )
     m = Tabular(max_iter=10, min_samples_leaf=2).fit(r)
     assert not m.classify_ and m.predict([0], [1]).shape == (1,)
 
 
 def test_popularity_counts_and_damped_means():
     d = Interactions([0, 1, 2, 0], [1, 1, 1, 2], n_users=3, n_items=3)
-    np.testing.assert_allclose(Popularity().fit(d).scores([0])[0], np.bincount([1, 1, 1, 2], minlength=3) / 3)
+    np.testing.assert_allclose(
+        Popularity().fit(d).scores([0])[0], np.bincount([1, 1, 1, 2], minlength=3) / 3
+    )
     r = Interactions([0, 1, 2], [0, 0, 1], [5.0, 3.0, 1.0], n_users=3, n_items=2)
     sc = Popularity(damping=1.0).fit(r).scores([0])[0]
     np.testing.assert_allclose(sc, [(8 + 3) / 3, (1 + 3) / 2])
