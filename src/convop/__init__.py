@@ -22,10 +22,10 @@ from convop._operators.layer import ConvLayer
 from convop._planning.choose import choose_method
 from convop._tools.show import show_config
 from convop._version import __version__
-from convop.deconvolution import DeconvolutionResult, deconvolve
-from convop.resampling import Resample, Upfirdn, resample, resample_ratio, upfirdn
 from convop.checks._dottest import dottest
 from convop.checks._taylor import taylor_test
+from convop.deconvolution import DeconvolutionResult, deconvolve
+from convop.resampling import Resample, Upfirdn, resample, resample_ratio, upfirdn
 from convop.spectral import clip_singular_values, opnorm, svdvals
 
 __all__ = [

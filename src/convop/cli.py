@@ -61,11 +61,18 @@ def _resample(argv: list[str]) -> int:
     return resampling_cli.main(argv)
 
 
+def _recsys(argv: list[str]) -> int:
+    from convop._tools import recsys_cli
+
+    return recsys_cli.main(argv)
+
+
 COMMANDS = {
     "tour": (_tour, "run every experiment of the source material and write an HTML report"),
     "bench": (_bench, "benchmark convop against scipy/numpy/torch on this machine"),
     "calibrate": (_calibrate, "measure this machine's cost constants for method='auto'"),
     "resample": (_resample, "resample a WAV/.npy/text file as MATLAB or Octave would"),
+    "recsys": (_recsys, "fit and compare the recommender models on interaction data"),
     "show-config": (_show_config, "print versions, options, cost constants in use, threads"),
     "demo": (lambda argv: _demo(), "print an operator, its matrix structure and a dot test"),
 }

@@ -211,8 +211,14 @@ SUBSYSTEMS = {
     "resample": "convop.resample against scipy.signal.resample_poly and soxr",
     "deconvolve": "convop.deconvolve: DCT/FFT solves against iterative ones and skimage",
     "dask": "the Dask path: throughput, peak memory, dask_image",
+    "recsys": "LightGCN epoch and recommendation time, peak memory",
 }
-SUBSYSTEM_MODULE = {"resample": "resampling", "deconvolve": "deconvolution", "dask": "dask"}
+SUBSYSTEM_MODULE = {
+    "resample": "resampling",
+    "deconvolve": "deconvolution",
+    "dask": "dask",
+    "recsys": "recsys",
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

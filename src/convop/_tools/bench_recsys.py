@@ -99,7 +99,7 @@ def run(quick: bool = False) -> list[dict]:
     rows.append(dict(what="peak RSS increase (MB)", median_s=_rss_mb() - rss0, spread_s=0.0, n=1))
     rows.append(
         dict(
-            what=f"dense N×N float32 would need (MB)",
+            what="dense N×N float32 would need (MB)",
             median_s=(n_users + n_items) ** 2 * 4 / 2**20,
             spread_s=0.0,
             n=0,

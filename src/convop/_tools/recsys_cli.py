@@ -102,7 +102,8 @@ def main(argv: list[str]) -> int:
         for name in tqdm(names, desc="models", leave=False):
             m = evaluate(MODELS[name](args.seed).fit(train), test)
             print(
-                f"{name:12s} {m['auc']:7.3f} {m['recall@10']:10.3f} {m['recall@20']:10.3f} {m['ndcg@20']:8.3f}"
+                f"{name:12s} {m['auc']:7.3f} {m['recall@10']:10.3f} "
+                f"{m['recall@20']:10.3f} {m['ndcg@20']:8.3f}"
             )
     except (ConvopError, OSError, ValueError) as exc:
         print(f"convop recsys: {exc}", file=sys.stderr)

@@ -177,7 +177,8 @@ def _toy(res: Result, seed: int) -> None:
     u, vt, noisy = _seed_nmf()
     res.claims.append(
         Claim.at_most(
-            "The seed's NMF script reproduces its printed U, Vᵀ and U·Vᵀ (max |Δ|, 2-decimal print)",
+            "The seed's NMF script reproduces its printed U, Vᵀ and U·Vᵀ "
+            "(max |Δ|, 2-decimal print)",
             0.005 + 1e-9,
             float(
                 max(
@@ -201,7 +202,10 @@ def _toy(res: Result, seed: int) -> None:
             "entries Ω its loss names; MF on Ω alone (best of 5 seeds) fits Ω more closely",
             nmf_err,
             min(mf_errs),
-            detail=f"NMF max error on Ω {nmf_err:.3f}; MF on Ω per seed {np.round(mf_errs, 3).tolist()}",
+            detail=(
+                f"NMF max error on Ω {nmf_err:.3f}; "
+                f"MF on Ω per seed {np.round(mf_errs, 3).tolist()}"
+            ),
         )
     )
     # --- the GCN section
@@ -451,7 +455,7 @@ def _sweep_claims(res: Result, out: dict, names: list[str]) -> None:
             )
         )
     timed = [(g, rec) for g, rec in out.values() if g.get("n_times", 1) > 1]
-    for g, rec in timed:
+    for _g, rec in timed:
         tc, mf = np.mean(rec["TensorCP"]["recall@20"]), np.mean(rec["MF"]["recall@20"])
         res.claims.append(
             Claim.at_least(
@@ -494,7 +498,7 @@ def _verdict_text(winners: dict) -> str:
         )
 
     groups: dict[str, list[str]] = {}
-    for label, (best, close, g) in winners.items():
+    for label, (best, close, _g) in winners.items():
         groups.setdefault(family(best), []).append(
             label + (f" (≈ {', '.join(close)})" if close else "")
         )
