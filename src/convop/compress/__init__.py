@@ -33,16 +33,23 @@ Examples
 from __future__ import annotations
 
 from convop.compress._api import DENSE_PROBE_LIMIT, decompose, error_bound
+from convop.compress._cifar import load_cifar10
+from convop.compress._model import CompressionReport, compress_model, count_macs, measure_latency
 from convop.compress._vbmf import VBMFResult, evb_tau_threshold, vbmf
 
 METHODS = ("svd", "svd-slice", "cp", "tucker2")
 
 __all__ = [
+    "CompressionReport",
     "DENSE_PROBE_LIMIT",
     "METHODS",
     "VBMFResult",
+    "compress_model",
+    "count_macs",
     "decompose",
     "error_bound",
     "evb_tau_threshold",
+    "load_cifar10",
+    "measure_latency",
     "vbmf",
 ]
