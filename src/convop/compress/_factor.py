@@ -196,6 +196,13 @@ def _balance(factors: list[np.ndarray]) -> list[np.ndarray]:
 
 
 # -- Tucker-2 -------------------------------------------------------------------------------
+def _leading(m: np.ndarray, r: int) -> np.ndarray:
+    """``r`` leading left singular vectors of ``m``, completed to an orthonormal set when
+    ``r`` exceeds ``m``'s column count (then the other factor is small)."""
+    full = r > min(m.shape)
+    return np.linalg.svd(m, full_matrices=full)[0][:, :r]
+
+
 def tucker2(
     t: np.ndarray, ranks: tuple[int, int], *, n_iter: int = 10, tol: float = 1e-10
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -226,15 +233,15 @@ def tucker2(
     """
     t = np.asarray(t, dtype=np.float64)
     r_out, r_in = ranks
-    u_out = np.linalg.svd(unfold(t, 0), full_matrices=False)[0][:, :r_out]
-    u_in = np.linalg.svd(unfold(t, 1), full_matrices=False)[0][:, :r_in]
+    u_out = _leading(unfold(t, 0), r_out)
+    u_in = _leading(unfold(t, 1), r_in)
     norm2 = float(np.sum(t * t))
     prev = np.inf
     for _ in range(n_iter if (r_out < t.shape[0] or r_in < t.shape[1]) else 0):
         y = np.tensordot(u_in.T, t, axes=(1, 1))  # (R_in, O, ...)
-        u_out = np.linalg.svd(unfold(y, 1), full_matrices=False)[0][:, :r_out]
+        u_out = _leading(unfold(y, 1), r_out)
         y = np.tensordot(u_out.T, t, axes=(1, 0))  # (R_out, I, ...)
-        u_in = np.linalg.svd(unfold(y, 1), full_matrices=False)[0][:, :r_in]
+        u_in = _leading(unfold(y, 1), r_in)
         core = np.moveaxis(np.tensordot(u_in.T, y, axes=(1, 1)), 0, 1)
         err = np.sqrt(max(norm2 - float(np.sum(core * core)), 0.0))
         if abs(prev - err) <= tol * np.sqrt(norm2):
