@@ -451,7 +451,8 @@ def _cp(
     ks = info["kernel_size"]
     nd = info["nd"]
     if _is_int(rule):
-        r = int(rule)
+        # beyond the exact rank, extra terms would be zero
+        r = min(int(rule), _factor.cp_exact_rank(groups[0].shape))
     else:
         # as the seed's est_rank: the larger of the two channel-mode ranks
         mats = [_factor.unfold(t, m) for t in groups for m in (0, 1)]
