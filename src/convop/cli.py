@@ -67,12 +67,19 @@ def _recsys(argv: list[str]) -> int:
     return recsys_cli.main(argv)
 
 
+def _compress(argv: list[str]) -> int:
+    from convop._tools import compress_cli
+
+    return compress_cli.main(argv)
+
+
 COMMANDS = {
     "tour": (_tour, "run every experiment of the source material and write an HTML report"),
     "bench": (_bench, "benchmark convop against scipy/numpy/torch on this machine"),
     "calibrate": (_calibrate, "measure this machine's cost constants for method='auto'"),
     "resample": (_resample, "resample a WAV/.npy/text file as MATLAB or Octave would"),
     "recsys": (_recsys, "fit and compare the recommender models on interaction data"),
+    "compress": (_compress, "low-rank compress the conv layers of a saved torch model"),
     "show-config": (_show_config, "print versions, options, cost constants in use, threads"),
     "demo": (lambda argv: _demo(), "print an operator, its matrix structure and a dot test"),
 }

@@ -53,9 +53,7 @@ def layer_configs(draw):
     bias = draw(st.booleans())
     dtype = draw(st.sampled_from([torch.float32, torch.float64]))
     convop_layer = mode == "symmetric" or draw(st.booleans())
-    size = tuple(
-        draw(st.integers(d * (k - 1) + 1, d * (k - 1) + 4)) + 3 for k, d in zip(ks, dil)
-    )
+    size = tuple(draw(st.integers(d * (k - 1) + 1, d * (k - 1) + 4)) + 3 for k, d in zip(ks, dil))
     seed = draw(st.integers(0, 2**16))
     return dict(
         nd=nd, method=method, groups=groups, c_in=c_in, c_out=c_out, ks=ks, dil=dil,
@@ -75,7 +73,9 @@ def make_layer(cfg):
             cfg["c_in"], cfg["c_out"], cfg["ks"], boundary=cfg["mode"], method="native", **kw
         )
     else:
-        layer = CONV[cfg["nd"]](cfg["c_in"], cfg["c_out"], cfg["ks"], padding_mode=cfg["mode"], **kw)
+        layer = CONV[cfg["nd"]](
+            cfg["c_in"], cfg["c_out"], cfg["ks"], padding_mode=cfg["mode"], **kw
+        )
     if cfg["bias"]:
         with torch.no_grad():
             layer.bias.normal_()

@@ -56,7 +56,9 @@ def test_tucker2_matches_tensorly(ranks):
     t = np.random.default_rng(1).standard_normal((8, 6, 3, 3))
     core, uo, ui = tucker2(t, ranks, n_iter=20)
     ours = rel(tucker2_to_tensor(core, uo, ui), t)
-    (tcore, factors), _ = partial_tucker(tl.tensor(t), rank=list(ranks), modes=[0, 1], n_iter_max=20)
+    (tcore, factors), _ = partial_tucker(
+        tl.tensor(t), rank=list(ranks), modes=[0, 1], n_iter_max=20
+    )
     theirs = rel(tl.tenalg.multi_mode_dot(tcore, factors, modes=[0, 1]), t)
     assert ours <= theirs * (1 + 1e-6) + 1e-12
     assert np.allclose(uo.T @ uo, np.eye(ranks[0])) and np.allclose(ui.T @ ui, np.eye(ranks[1]))

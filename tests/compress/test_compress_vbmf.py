@@ -81,7 +81,7 @@ def test_tau_threshold_is_zero_of_psi():
         tau = evb_tau_threshold(alpha)
         psi = np.log1p(tau) + alpha * np.log1p(tau / alpha) - tau
         assert abs(psi) < 1e-12
-        ref = brentq(lambda t: np.log1p(t) + alpha * np.log1p(t / alpha) - t, 1e-6, 50.0)
+        ref = brentq(lambda t, a=alpha: np.log1p(t) + a * np.log1p(t / a) - t, 1e-6, 50.0)
         assert tau == pytest.approx(ref, rel=1e-10)
     assert evb_tau_threshold(1.0) == pytest.approx(2.5129, abs=1e-4)
     # the 2.5129·√α shortcut of the seed is off away from square matrices

@@ -212,12 +212,14 @@ SUBSYSTEMS = {
     "deconvolve": "convop.deconvolve: DCT/FFT solves against iterative ones and skimage",
     "dask": "the Dask path: throughput, peak memory, dask_image",
     "recsys": "LightGCN epoch and recommendation time, peak memory",
+    "compress": "compressed conv layers: latency against certified error",
 }
 SUBSYSTEM_MODULE = {
     "resample": "resampling",
     "deconvolve": "deconvolution",
     "dask": "dask",
     "recsys": "recsys",
+    "compress": "compress",
 }
 
 

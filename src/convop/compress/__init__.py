@@ -25,7 +25,8 @@ Examples
 >>> import numpy as np
 >>> from convop.compress import vbmf
 >>> rng = np.random.default_rng(0)
->>> Y = rng.standard_normal((30, 2)) @ rng.standard_normal((2, 50)) + 0.1 * rng.standard_normal((30, 50))
+>>> Y = rng.standard_normal((30, 2)) @ rng.standard_normal((2, 50))
+>>> Y = Y + 0.1 * rng.standard_normal((30, 50))
 >>> vbmf(Y).rank
 2
 """

@@ -36,8 +36,7 @@ def _batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     y = np.asarray(labels, dtype=np.int64)
     if x.ndim != 2 or x.shape[1] != 3072 or x.shape[0] != y.shape[0]:
         raise ConvopValueError(
-            f"{path}: expected data of shape (n, 3072) and n labels; got {x.shape} and "
-            f"{y.shape}"
+            f"{path}: expected data of shape (n, 3072) and n labels; got {x.shape} and {y.shape}"
         )
     return x.reshape(-1, 3, 32, 32), y
 
@@ -79,8 +78,10 @@ def load_cifar10(directory: Any, *, train_batches: int = 5) -> tuple[np.ndarray,
         root = root / "cifar-10-batches-py"
     if not root.is_dir():
         raise ConvopValueError(f"CIFAR-10 folder {str(directory)!r} does not exist")
-    if isinstance(train_batches, bool) or not isinstance(train_batches, int) or not (
-        1 <= train_batches <= 5
+    if (
+        isinstance(train_batches, bool)
+        or not isinstance(train_batches, int)
+        or not (1 <= train_batches <= 5)
     ):
         raise ConvopValueError(f"invalid train_batches={train_batches!r}; expected 1 to 5")
     names = _TRAIN[:train_batches] + (_TEST,)

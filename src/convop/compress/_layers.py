@@ -21,7 +21,12 @@ __all__ = ["METHODS", "ChannelPermute", "Decomposed", "build", "conv_info"]
 METHODS = ("svd", "svd-slice", "cp", "tucker2")
 _TORCH_CONV = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}
 _CONVOP_CONV = {1: _CConv1d, 2: _CConv2d, 3: _CConv3d}
-_BOUNDARY = {"zeros": "zero", "circular": "periodic", "reflect": "reflect", "replicate": "replicate"}
+_BOUNDARY = {
+    "zeros": "zero",
+    "circular": "periodic",
+    "reflect": "reflect",
+    "replicate": "replicate",
+}
 
 
 class ChannelPermute(nn.Module):
@@ -358,9 +363,7 @@ def _svd(layer: nn.Module, info: dict, w: np.ndarray, rule: Any, round_to: int) 
     return Decomposed([l1, l2], "svd", (r,), _source(info))
 
 
-def _svd_slice(
-    layer: nn.Module, info: dict, w: np.ndarray, rule: Any, round_to: int
-) -> Decomposed:
+def _svd_slice(layer: nn.Module, info: dict, w: np.ndarray, rule: Any, round_to: int) -> Decomposed:
     g = info["groups"]
     co, ig, kh, kw = w.shape
     og = co // g

@@ -219,7 +219,9 @@ def _candidates(layer: Any, method: str, steps: int = 12) -> list[tuple[Any, int
         s = np.linalg.svd(w, compute_uv=False)
         kh, kw = ks
         for r in range(1, min(kh, kw) + 1):
-            out.append((r, w.shape[0] * ig * r * (kh + kw) + bias, float(np.sum(s[..., r:] ** 2)) / nrm2))
+            out.append(
+                (r, w.shape[0] * ig * r * (kh + kw) + bias, float(np.sum(s[..., r:] ** 2)) / nrm2)
+            )
     elif method == "tucker2":
         k = prod(ks)
         for f in np.linspace(1.0 / steps, 1.0, steps):
@@ -242,9 +244,7 @@ def _candidates(layer: Any, method: str, steps: int = 12) -> list[tuple[Any, int
     return out
 
 
-def _choose_budget(
-    layers: list[tuple[str, Any]], method: str, budget: float
-) -> dict[str, Any]:
+def _choose_budget(layers: list[tuple[str, Any]], method: str, budget: float) -> dict[str, Any]:
     """Greedy: from every layer uncompressed, repeatedly take the rank step that adds the
     least relative squared weight error per parameter saved, until the budget holds."""
     opts = {}

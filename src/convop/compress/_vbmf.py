@@ -98,9 +98,7 @@ def _tau(x: np.ndarray, alpha: float) -> np.ndarray:
     return 0.5 * (b + np.sqrt(np.maximum(b * b - 4.0 * alpha, 0.0)))
 
 
-def _objective(
-    sigma2: float, L: int, M: int, s: np.ndarray, residual: float, xbar: float
-) -> float:
+def _objective(sigma2: float, L: int, M: int, s: np.ndarray, residual: float, xbar: float) -> float:
     """``2F/M`` (up to a constant) after optimising every parameter but ``σ²``."""
     alpha = L / M
     H = s.size

@@ -37,6 +37,7 @@ EXPERIMENTS: list[str] = [
     "resample",
     "deconvolution",
     "recsys",
+    "compression",
 ]
 
 

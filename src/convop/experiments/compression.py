@@ -142,9 +142,7 @@ def _accuracy(net: Any, x: Any, y: Any) -> float:
 def _conv_params(net: Any) -> int:
     from torch import nn
 
-    return sum(
-        p.numel() for m in net.modules() if isinstance(m, nn.Conv2d) for p in m.parameters()
-    )
+    return sum(p.numel() for m in net.modules() if isinstance(m, nn.Conv2d) for p in m.parameters())
 
 
 def _observed_ratio(layer: Any, new: Any, xs: Any) -> float:
