@@ -142,6 +142,14 @@ def test_filter_errors():
         G.filter(np.ones(6), lambda lam: 1 / lam)
 
 
+def test_chebyshev_on_a_graph_without_edges_is_g0_times_x():
+    # found by CI's randomised hypothesis profile: lmax = 0 was refused
+    G = Graph(np.zeros((3, 3)))
+    x = np.array([1.0, -2.0, 0.5])
+    y, err = G.filter(x, heat(0.7), "chebyshev", 20, return_error=True)
+    np.testing.assert_allclose(y, x, atol=1e-12)
+
+
 @settings(max_examples=15, deadline=None)
 @given(seed=st.integers(0, 10**6), n=st.integers(3, 25), t=st.floats(0, 2))
 def test_random_graphs_exact_vs_chebyshev(seed, n, t):

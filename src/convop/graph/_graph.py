@@ -748,7 +748,11 @@ class GraphFilter(Operator):
             self._coef = None
         else:
             self.method = "chebyshev"
-            self.lmax = graph.lmax("lanczos", kind=sym) if lmax is None else check_lmax(lmax)
+            if lmax is None:
+                # a graph without edges has L = 0: any positive interval holds its spectrum
+                self.lmax = graph.lmax("lanczos", kind=sym) or 1.0
+            else:
+                self.lmax = check_lmax(lmax)
             self._coef = chebyshev_coefficients(g, order, self.lmax)
             self.error_bound = chebyshev_error_bound(g, order, self.lmax)
             self._response = None
