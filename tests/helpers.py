@@ -21,10 +21,17 @@ def tol(dtype) -> float:
     return 1e-4 if np.dtype(dtype) in (np.float32, np.complex64) else 1e-10
 
 
-def assert_close(actual, expected, dtype=None):
+def assert_close(actual, expected, dtype=None, scale=None):
+    """Max error relative to max |expected|, or to ``scale`` when given.
+
+    Pass ``scale`` (e.g. max|x|·sum|k|, the size FFT round-off is relative to)
+    when the expected output can be exactly zero while the inputs are not.
+    """
     actual, expected = np.asarray(actual), np.asarray(expected)
     assert actual.shape == expected.shape, (actual.shape, expected.shape)
-    scale = max(np.abs(expected).max(initial=0.0), 1e-300)
+    if scale is None:
+        scale = np.abs(expected).max(initial=0.0)
+    scale = max(float(scale), 1e-300)
     err = np.abs(actual - expected).max(initial=0.0) / scale
     assert err <= tol(dtype or actual.dtype), f"relative error {err:.3e}"
 
