@@ -209,3 +209,9 @@ def test_repr_names_everything():
     r = repr(convop.Convolution(np.ones(3), (5,), "same", boundary="wrap", correlate=True))
     for word in ("correlate", "same", "periodic", "circulant", "(5,)"):
         assert word in r
+
+
+def test_repr_of_a_half_built_operator_does_not_raise():
+    # A debugger or a traceback formatter may repr an object whose __init__ raised.
+    bare = object.__new__(convop.Convolution)
+    assert "not fully constructed" in repr(bare)

@@ -141,6 +141,8 @@ class Convolution(Operator):
         return self._kernel
 
     def __repr__(self) -> str:
+        if not hasattr(self, "_plan"):  # a constructor that raised part-way (debuggers repr it)
+            return f"<{type(self).__name__} (not fully constructed)>"
         kind = "correlate" if self.correlate else "convolve"
         return (
             f"Convolution({kind}, kernel {self._kernel.shape}, input {self.input_shape} "
