@@ -7,6 +7,7 @@ fast length that keeps the samples kept free of circular wrap-around.
 
 from __future__ import annotations
 
+import time
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from functools import lru_cache
@@ -104,36 +105,72 @@ def _is_complex(*arrs: np.ndarray) -> bool:
 TORCH_FFT_MIN = 1 << 15
 
 
-def _torch_product(a: np.ndarray, b: np.ndarray, nd: int, fshape: tuple[int, ...]) -> np.ndarray:
+def _torch_product(
+    a: np.ndarray, b: np.ndarray, axes: tuple[int, ...], sizes: tuple[int, ...]
+) -> np.ndarray:
     import torch
 
-    dims = tuple(range(-nd, 0))
     ta, tb = torch.from_numpy(as_torchable(a)), torch.from_numpy(as_torchable(b))
-    fa = torch.fft.rfftn(ta, s=fshape, dim=dims)
-    fa *= torch.fft.rfftn(tb, s=fshape, dim=dims)
-    return torch.fft.irfftn(fa, s=fshape, dim=dims).numpy()
+    fa = torch.fft.rfftn(ta, s=sizes, dim=axes)
+    fa = fa * torch.fft.rfftn(tb, s=sizes, dim=axes)
+    return torch.fft.irfftn(fa, s=sizes, dim=axes).numpy()
 
 
-def spectral_product(a: np.ndarray, b: np.ndarray, nd: int, fshape: tuple[int, ...]) -> np.ndarray:
-    axes = tuple(range(-nd, 0))
+def _scipy_product(
+    a: np.ndarray, b: np.ndarray, axes: tuple[int, ...], sizes: tuple[int, ...], nworkers: int
+) -> np.ndarray:
+    if _is_complex(a, b):
+        fa = sfft.fftn(a, sizes, axes=axes, workers=nworkers)
+        fb = sfft.fftn(b, sizes, axes=axes, workers=nworkers)
+        fa = fa * fb if fa.shape != np.broadcast_shapes(fa.shape, fb.shape) else _imul(fa, fb)
+        return sfft.ifftn(fa, sizes, axes=axes, workers=nworkers, overwrite_x=True)
+    fa = sfft.rfftn(a, sizes, axes=axes, workers=nworkers)
+    fb = sfft.rfftn(b, sizes, axes=axes, workers=nworkers)
+    fa = fa * fb if fa.shape != np.broadcast_shapes(fa.shape, fb.shape) else _imul(fa, fb)
+    return sfft.irfftn(fa, sizes, axes=axes, workers=nworkers, overwrite_x=True)
+
+
+def spectral_product(
+    a: np.ndarray, b: np.ndarray, nd: int, fshape: tuple[int | None, ...]
+) -> np.ndarray:
+    """The circular convolution of ``a`` and ``b`` over the trailing ``nd`` axes with
+    transform lengths ``fshape``. An entry ``None`` leaves that axis untransformed:
+    where one input has length 1 along it the convolution there is a broadcast product
+    (a 31×1 kernel on an image needs 1-D transforms along one axis, as scipy does).
+
+    With torch imported, large multi-axis real transforms run on torch.fft, but only
+    while they are faster than scipy.fft on one thread in this process: the first
+    calls of each shape run on scipy to give that reference, and a torch call slower
+    than it (its two-thread FFT stalls when a core is busy elsewhere) sends the shape
+    back to scipy for a hold (:func:`convop._core.threads.note_time`).
+    """
+    axes = tuple(i - nd for i, f in enumerate(fshape) if f is not None)
+    sizes = tuple(f for f in fshape if f is not None)
+    if not axes:
+        return a * b
+    total = prod(sizes)
+    lines = max(a.size // max(prod(a.shape[a.ndim - nd :]), 1), 1) * prod(
+        a.shape[a.ndim - nd + i] for i, f in enumerate(fshape) if f is None
+    )
     if (
-        nd >= 2
-        and prod(fshape) >= TORCH_FFT_MIN
+        len(axes) >= 2
+        and total >= TORCH_FFT_MIN
         and a.dtype == b.dtype
         and a.dtype.char in "fd"
         and torch_enabled()
     ):
-        return _torch_product(a, b, nd, fshape)
-    nworkers = workers(prod(fshape) * (a.size // max(prod(a.shape[a.ndim - nd :]), 1)))
-    if _is_complex(a, b):
-        fa = sfft.fftn(a, fshape, axes=axes, workers=nworkers)
-        fb = sfft.fftn(b, fshape, axes=axes, workers=nworkers)
-        fa = fa * fb if fa.shape != np.broadcast_shapes(fa.shape, fb.shape) else _imul(fa, fb)
-        return sfft.ifftn(fa, fshape, axes=axes, workers=nworkers, overwrite_x=True)
-    fa = sfft.rfftn(a, fshape, axes=axes, workers=nworkers)
-    fb = sfft.rfftn(b, fshape, axes=axes, workers=nworkers)
-    fa = fa * fb if fa.shape != np.broadcast_shapes(fa.shape, fb.shape) else _imul(fa, fb)
-    return sfft.irfftn(fa, fshape, axes=axes, workers=nworkers, overwrite_x=True)
+        key = ("torch_fft", sizes, a.dtype.char, lines)
+        work = float(total * lines)
+        if _threads.unsampled(key) or _threads.contended(key):
+            t0 = time.perf_counter()
+            out = _scipy_product(a, b, axes, sizes, 1)
+            _threads.note_time(key, time.perf_counter() - t0, work, single=True)
+            return out
+        t0 = time.perf_counter()
+        out = _torch_product(a, b, axes, sizes)
+        _threads.note_time(key, time.perf_counter() - t0, work)
+        return out
+    return _scipy_product(a, b, axes, sizes, workers(total * lines))
 
 
 def _imul(fa: np.ndarray, fb: np.ndarray) -> np.ndarray:
@@ -162,10 +199,14 @@ def fft_padded(
     na, nb = a.shape[a.ndim - nd :], b.shape[b.ndim - nd :]
     real = not _is_complex(a, b)
     starts, sizes, fshape = [], [], []
+    fshape: list[int | None] = []
     for p, q, (l, r) in zip(na, nb, pads):
         s, n = q - 1 - l, p + l + r - q + 1
         need = max(p + q - 1 - s, s + n) if s >= 0 else p + q - 1
-        fshape.append(fft_length(need, real))
+        # one input of length 1: the linear convolution along this axis is the
+        # broadcast product (p + q − 1 samples), no transform needed
+        flat = min(p, q) == 1 and s >= 0 and s + n <= p + q - 1
+        fshape.append(None if flat else fft_length(need, real))
         starts.append(s)
         sizes.append(n)
     if any(s < 0 for s in starts):  # padding wider than k − 1: pad explicitly

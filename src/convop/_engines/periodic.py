@@ -87,12 +87,14 @@ def conv_periodic(
     starts = [(q - 1 - l) % p for p, q, (l, _) in zip(na, nb, pads)]
     sizes = [p + l + r - q + 1 for p, q, (l, r) in zip(na, nb, pads)]
     real = dtype.kind != "c"
-    if plan.method == "fft" and all(_fast_length(p, real) for p in na):
+    # axes where the kernel (after aliasing) or the period has length 1 need no transform
+    flat = [min(p, q) == 1 for p, q in zip(na, nb)]
+    if plan.method == "fft" and all(f or _fast_length(p, real) for p, f in zip(na, flat)):
         bb = b
         for ax, (p, q) in enumerate(zip(na, nb)):
             if q > p:  # kernel longer than the period: alias it
                 bb = _alias(np.array(bb, dtype=np.result_type(bb, dtype)), bb.ndim - nd + ax, p)
-        c = spectral_product(a, bb, nd, tuple(na))
+        c = spectral_product(a, bb, nd, tuple(None if f else p for p, f in zip(na, flat)))
     else:
         c = zero(a, b, nd, plan, tuple((q - 1, q - 1) for q in nb))
         if not c.flags.writeable or np.may_share_memory(c, a):

@@ -169,12 +169,17 @@ def costs(
         out["gemm"] = o + batch * -(-nout // bsz) * bsz * (c["bt1d_out"][1] + s * (bsz + nb[0] - 1))
     else:
         out["gemm"] = blocked_nd_cost(c, nout_axes, nb, batch)
-    f = prod(fast(p) for p in na)
-    fast_multi = nd >= 2 and torch and np.dtype(dtype).kind == "f" and f >= TORCH_FFT_MIN
+    # axes where the kernel has length 1 are not transformed (a broadcast product):
+    # the transforms are then over the other axes, once per line of the flat ones
+    moving = [p for p, q in zip(na, nb) if q > 1]
+    lines = prod(p for p, q in zip(na, nb) if q == 1)
+    f = prod(fast(p) for p in moving)
+    tnd = len(moving)
+    fast_multi = tnd >= 2 and torch and np.dtype(dtype).kind == "f" and f >= TORCH_FFT_MIN
     # multi-axis transforms run SIMD across lines that each stay in cache: their cost
     # per unit is lower and flat in size (the fft_nd constant)
-    slope = fft_slope(c, f * batch) if nd == 1 else c["fft_nd"][1]
-    out["fft"] = c["fft"][0] + slope * (2 * batch + 1) * fft_units(f) * (
+    slope = fft_slope(c, f * batch * lines) if tnd <= 1 else c["fft_nd"][1]
+    out["fft"] = c["fft"][0] + slope * (2 * batch * lines + 1) * fft_units(f) * (
         TORCH_FFT_GAIN if fast_multi else 1.0
     )
     # overlap-add only pays for kernels longer than the short-kernel methods handle
