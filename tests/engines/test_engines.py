@@ -49,7 +49,7 @@ def test_1d_every_method_matches_reference(n, k, mode, boundary, method, seed):
 
 @settings(max_examples=20)
 @given(
-    shape=st.tuples(st.integers(3, 14), st.integers(3, 14)),
+    shape=st.tuples(st.integers(4, 14), st.integers(4, 14)),
     kshape=st.tuples(st.integers(1, 4), st.integers(1, 4)),
     mode=st.sampled_from(MODES),
     boundary=st.sampled_from(BOUNDARIES),
