@@ -173,3 +173,25 @@ def valid_swap(na: Sequence[int], nb: Sequence[int]) -> bool | None:
     if all(q >= p for p, q in zip(na, nb)):
         return True
     return None
+
+
+def axes(axes: Any, ndim: int) -> tuple[int, ...]:
+    """``axes`` of a convolution (None, an int or a sequence) as distinct non-negative ints."""
+    if axes is None:
+        return tuple(range(ndim))
+    given = axes
+    if isinstance(axes, (int, np.integer)):
+        axes = (axes,)
+    try:
+        out = tuple(int(a) for a in axes)
+    except TypeError:
+        raise invalid("axes", axes, "None, an int or a sequence of ints") from None
+    if not out:
+        # scipy: "when provided, axes cannot be empty"
+        raise invalid("axes", given, "None, an int or a non-empty sequence of ints")
+    if any(not -ndim <= a < ndim for a in out):
+        raise invalid("axes", given, f"axes in [-{ndim}, {ndim - 1}]")
+    out = tuple(a % ndim for a in out)
+    if len(set(out)) != len(out):
+        raise invalid("axes", given, "distinct axes")
+    return out

@@ -11,7 +11,7 @@ import numpy as np
 from convop._core import dispatch
 from convop._core import validate as _validate
 from convop._core.arrays import compute_dtype, float_exact
-from convop._core.errors import ConvopValueError, invalid
+from convop._core.errors import ConvopValueError
 from convop._core.extension import mode_pads
 from convop._engines import dispatch as _engines
 from convop._planning import routes as _routes
@@ -20,25 +20,8 @@ from convop._planning.choose import resolve
 __all__ = ["convolve", "correlate"]
 
 
-def _normalise_axes(axes: Any, ndim: int) -> tuple[int, ...]:
-    if axes is None:
-        return tuple(range(ndim))
-    given = axes
-    if isinstance(axes, (int, np.integer)):
-        axes = (axes,)
-    try:
-        out = tuple(int(a) for a in axes)
-    except TypeError:
-        raise invalid("axes", axes, "None, an int or a sequence of ints") from None
-    if not out:
-        # scipy: "when provided, axes cannot be empty"
-        raise invalid("axes", given, "None, an int or a non-empty sequence of ints")
-    if any(not -ndim <= a < ndim for a in out):
-        raise invalid("axes", given, f"axes in [-{ndim}, {ndim - 1}]")
-    out = tuple(a % ndim for a in out)
-    if len(set(out)) != len(out):
-        raise invalid("axes", given, "distinct axes")
-    return out
+#: kept for callers of the old private name (convop.dask)
+_normalise_axes = _validate.axes
 
 
 def convolve(
@@ -105,9 +88,12 @@ def convolve(
             return other.convolve(
                 in1, in2, mode, boundary=boundary, axes=axes, method=method, correlate=False
             )
-    if type(in1) is np.ndarray and type(in2) is np.ndarray and axes is None:
+    if type(in1) is np.ndarray and type(in2) is np.ndarray:
         # plain calls: the resolved computation is remembered per call shape
-        run = _routes.route(in1, in2, mode, boundary, method)
+        if axes is None:
+            run = _routes.route(in1, in2, mode, boundary, method)
+        else:
+            run = _routes.batched_route(in1, in2, mode, boundary, method, axes)
         if run is not None:
             return run(in1, in2)
     return _convolve(in1, in2, mode, boundary, axes, method)

@@ -29,6 +29,7 @@ torch, otherwise ``general``: the backend dispatch with the method already chose
 from __future__ import annotations
 
 from collections.abc import Callable
+from math import prod
 from typing import Any, cast
 
 import numpy as np
@@ -51,7 +52,7 @@ except ImportError:  # numpy < 2
     from numpy.core.multiarray import correlate as _c_correlate  # type: ignore[no-redef]
 _np_correlate: Any = _c_correlate  # mode is a run-time string here, not a Literal
 
-__all__ = ["route", "clear", "kind"]
+__all__ = ["batched_route", "route", "clear", "kind"]
 
 Route = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -90,6 +91,79 @@ def route(
         ROUTES.clear()
     ROUTES[key] = got
     return got
+
+
+def batched_route(
+    a: np.ndarray, b: np.ndarray, mode: object, boundary: object, method: object, axes: object
+) -> Route | None:
+    """The route of ``convolve(a, b, mode, ..., axes=axes)``: the plan, pads and axis
+    moves of calls with ``axes`` (leading batch axes, a convolution over some axes)
+    resolved once per call shape, as :func:`route` does for calls over every axis."""
+    if isinstance(axes, list):
+        axes = tuple(axes)
+    key = ("axes", axes, a.shape, b.shape, a.dtype, b.dtype, mode, boundary, method,
+           torch_enabled(), current())  # fmt: skip
+    try:
+        return ROUTES[key]
+    except KeyError:
+        pass
+    except TypeError:
+        return None
+    got = _build_batched(a, b, mode, boundary, method, axes)
+    if len(ROUTES) >= MAX_ROUTES:
+        ROUTES.clear()
+    ROUTES[key] = got
+    return got
+
+
+def _build_batched(
+    a: np.ndarray, b: np.ndarray, mode: object, boundary: object, method: object, axes: object
+) -> Route | None:
+    dt = a.dtype
+    if b.dtype != dt or dt.char not in "fdFD" or a.ndim != b.ndim or a.size == 0 or b.size == 0:
+        return None
+    if a.ndim == 0:
+        return None
+    mode = _validate.mode(mode)
+    bnd = _validate.boundary(boundary)
+    meth = _validate.method(method, _validate.METHODS)
+    conv_axes = _validate.axes(axes, a.ndim)
+    ndim, nd = a.ndim, len(conv_axes)
+    for i in range(ndim):
+        if i not in conv_axes and a.shape[i] != b.shape[i] and 1 not in (a.shape[i], b.shape[i]):
+            return None  # the general path names the axis
+    trailing = conv_axes == tuple(range(ndim - nd, ndim))
+    dest = tuple(range(ndim - nd, ndim))
+    na = tuple(a.shape[i] for i in conv_axes)
+    nb = tuple(b.shape[i] for i in conv_axes)
+    swap = False
+    if mode == "valid":
+        got = _validate.valid_swap(na, nb)
+        if got is None:
+            return None
+        swap = got
+        if swap:
+            na, nb = nb, na
+    pads = mode_pads(nb, mode)
+    if not any(l or r for l, r in pads):
+        bnd = "zero"
+    batch = max(a.size // max(prod(a.shape[i] for i in conv_axes), 1),
+                b.size // max(prod(b.shape[i] for i in conv_axes), 1))  # fmt: skip
+    ext = tuple(p + l + r for p, (l, r) in zip(na, pads))
+    plan = resolve(meth, ext, nb, batch, dt)
+
+    def run(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        if not trailing:
+            x = np.moveaxis(x, conv_axes, dest)
+            y = np.moveaxis(y, conv_axes, dest)
+        if swap:
+            x, y = y, x
+        out = dispatch.conv_boundary(x, y, nd, plan, pads, bnd)
+        if not trailing:
+            out = np.moveaxis(out, dest, conv_axes)
+        return out.astype(dt, copy=False)
+
+    return _named(run, "batched")
 
 
 def kind(
