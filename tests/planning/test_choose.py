@@ -122,3 +122,18 @@ def test_measure_quick_is_positive(monkeypatch):
     for table in consts.values():
         for o, s in table.values():
             assert o >= 0 and s > 0
+
+
+@pytest.mark.parametrize(
+    "na, nb, dtype",
+    [((1000, 807), (1, 31), "f8"), ((512, 520), (9, 9), "f4"), ((130, 130, 130), (3, 3, 3), "f4"),
+     ((2052, 2052), (5, 5), "f4"), ((4096,), (65,), "f8")],
+)  # fmt: skip
+def test_importing_torch_does_not_change_the_modelled_choice(na, nb, dtype):
+    """torch's FFT is faster only in some processes (and stalls when a core is busy),
+    so the model never discounts it: ``auto`` picks from the same costs either way."""
+    from convop._planning.cost import costs
+
+    with_torch = costs(na, nb, 1, np.dtype(dtype), torch=True)
+    without = costs(na, nb, 1, np.dtype(dtype), torch=False)
+    assert with_torch == without

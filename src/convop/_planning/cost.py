@@ -136,10 +136,11 @@ def blocked_nd_cost(
 #: kernels shorter than this along every axis never consider overlap-add
 OA_MIN_TAPS = 64
 
-#: time of torch.fft relative to scipy.fft for the multi-axis transforms the FFT engine
-#: hands to torch (fft.TORCH_FFT_MIN samples and up): a middle value, the ratio varies
-#: widely between sessions (benchmarks/results/NOTES.md)
-TORCH_FFT_GAIN = 0.8
+#: time of torch.fft relative to scipy.fft assumed by the model. 1: importing torch
+#: must never change which method ``auto`` picks for the worse, and torch's FFT is
+#: faster only in some processes and stalls under contention (the engine uses it only
+#: while it measures faster, :func:`convop._engines.fft.spectral_product`)
+TORCH_FFT_GAIN = 1.0
 
 
 def costs(
