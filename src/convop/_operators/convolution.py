@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from math import prod
 from typing import Any
 
@@ -47,6 +48,12 @@ class Convolution(Operator):
     method : {'auto', 'direct', 'gemm', 'fft', 'overlap-add'}
         Algorithm, chosen once at construction for ``auto`` (the cost model of
         :func:`convop.choose_method`).
+    axes : int or sequence of int, optional
+        Axes of ``input_shape`` to convolve over (default all), as in
+        :func:`convop.convolve`: along the other axes the kernel has length 1 (the same
+        kernel for every slice) or the input's length (one kernel per slice). A kernel
+        with ``len(axes)`` dimensions is also accepted: its axis j runs along
+        ``axes[j]``. :attr:`kernel` is stored with every input axis.
 
     Notes
     -----
@@ -67,6 +74,12 @@ class Convolution(Operator):
     [-7.0, 1.0, 2.0, 4.0]
     >>> A.adjoint(np.array([1.0, 0.0, 0.0, 0.0])).tolist()
     [1.0, 0.0, 0.0, -1.0]
+
+    Along one axis of an image (each row smoothed):
+
+    >>> B = convop.Convolution(np.ones(3) / 3, (2, 5), "same", axes=1)
+    >>> B.kernel.shape, B.output_shape
+    ((1, 3), (2, 5))
     """
 
     def __init__(
@@ -78,16 +91,35 @@ class Convolution(Operator):
         boundary: str = "zero",
         correlate: bool = False,
         method: str = "auto",
+        axes: int | Sequence[int] | None = None,
     ) -> None:
         k = _validate.numeric_array(kernel, "kernel")
-        shape = _validate.shape_tuple(input_shape, "input_shape")
-        if k.ndim != len(shape):
+        full_shape = _validate.shape_tuple(input_shape, "input_shape")
+        conv_axes = _validate.axes(axes, len(full_shape))
+        if axes is not None and k.ndim == len(conv_axes) < len(full_shape):
+            # a kernel for the convolved axes only: its axis j runs along axes[j]
+            k = np.moveaxis(
+                k.reshape(k.shape + (1,) * (len(full_shape) - k.ndim)),
+                range(k.ndim),
+                conv_axes,
+            )
+        if k.ndim != len(full_shape):
             raise ConvopValueError(
-                f"kernel.ndim must equal len(input_shape); got kernel.ndim={k.ndim} "
-                f"(shape {k.shape}) and input_shape={shape}"
+                f"kernel.ndim must equal len(input_shape) (or len(axes)); got "
+                f"kernel.ndim={k.ndim} (shape {k.shape}), input_shape={full_shape} and "
+                f"axes={axes!r}"
             )
         if k.size == 0:
             raise ConvopValueError(f"kernel must not be empty; got shape {k.shape}")
+        batch_axes = tuple(i for i in range(len(full_shape)) if i not in conv_axes)
+        for i in batch_axes:
+            if k.shape[i] not in (1, full_shape[i]):
+                raise ConvopValueError(
+                    f"kernel must broadcast against the input along the axes not "
+                    f"convolved (length 1 or equal); axis {i} has kernel length "
+                    f"{k.shape[i]} and input length {full_shape[i]} (axes={axes!r})"
+                )
+        self.axes = tuple(sorted(conv_axes))
         self.mode = _validate.mode(mode)
         self.boundary = _validate.boundary(boundary)
         self.correlate = bool(correlate)
@@ -96,11 +128,33 @@ class Convolution(Operator):
         kern = np.array(k, dtype=dtype, copy=True)
         kern.setflags(write=False)
         self._kernel = kern
-        nd = len(shape)
+        # A kernel of length 1 along every axis not convolved makes the operator the
+        # ordinary N-D convolution with that kernel (no padding, no extension along those
+        # axes), which keeps every fast path and the spectral description. Only a kernel
+        # that varies along them (one kernel per slice), or a 'valid' call that swaps the
+        # operands along the convolved axes only, convolves with those axes moved last.
+        conv_shape = tuple(full_shape[a] for a in self.axes)
+        conv_kshape = tuple(kern.shape[a] for a in self.axes)
+        per_slice = any(kern.shape[i] != 1 for i in batch_axes)
+        mixed_swap = (
+            self.mode == "valid"
+            and _validate.valid_swap(conv_shape, conv_kshape) is True
+            and any(full_shape[i] != 1 for i in batch_axes)
+        )
+        self._moved: tuple[tuple[int, ...], ...] | None = None
+        if batch_axes and (per_slice or mixed_swap):
+            nd = len(self.axes)
+            self._moved = (self.axes, tuple(range(len(full_shape) - nd, len(full_shape))))
+            shape = tuple(full_shape[i] for i in batch_axes) + conv_shape
+            work = np.moveaxis(kern, *self._moved)
+            batch = prod(full_shape[i] for i in batch_axes)
+        else:
+            nd, shape, work, batch = len(full_shape), full_shape, kern, 1
         self._nd = nd
         # the kernel actually convolved with (correlation = convolution with flipconj)
-        self._ck = flip_conj(kern, nd) if self.correlate else kern
-        kshape = kern.shape
+        self._ck = flip_conj(work, nd) if self.correlate else work
+        kshape = work.shape[work.ndim - nd :]
+        shape = shape[len(shape) - nd :]
         self._swap = False
         if self.mode == "full":
             out = tuple(n + q - 1 for n, q in zip(shape, kshape))
@@ -111,12 +165,19 @@ class Convolution(Operator):
             if swap is None:
                 raise ConvopValueError(
                     f"mode='valid' needs the input at least as large as the kernel along "
-                    f"every axis, or the kernel at least as large along every axis; got "
-                    f"input_shape={shape} and kernel shape {kshape}"
+                    f"every convolved axis, or the kernel at least as large along every "
+                    f"one; got input_shape={full_shape} and kernel shape {kern.shape}"
                 )
             self._swap = swap
             out = tuple(abs(n - q) + 1 for n, q in zip(shape, kshape))
-        super().__init__(shape, out, dtype)
+        if self._moved is None:
+            full_out = out
+        else:
+            full_out_list = list(full_shape)
+            for a, m in zip(self.axes, out):
+                full_out_list[a] = m
+            full_out = tuple(full_out_list)
+        super().__init__(full_shape, full_out, dtype)
         self._exts = full_extensions(shape, kshape, self.boundary, self.mode)
         self._zero_full = self.mode == "full" and self.boundary == "zero"
         # one plan for each direction, resolved once: the adjoint convolves other shapes
@@ -127,12 +188,18 @@ class Convolution(Operator):
         else:
             ext = tuple(e.size for e in self._exts)
             fwd, adj = (ext, kshape), (tuple(m + 2 * (q - 1) for m, q in zip(out, kshape)), kshape)
-        self._plan = resolve(requested, *fwd, 1, dtype)
+        self._plan = resolve(requested, *fwd, batch, dtype)
         self.method = self._plan.method
-        self._adjoint_plan = resolve(self.method, *adj, 1, dtype)
-        self.structure = _structure.tag(
-            nd, self.boundary, square_periodic=self.mode == "same", extended=self.mode != "valid"
-        )
+        self._adjoint_plan = resolve(self.method, *adj, batch, dtype)
+        if self._moved is None:
+            self.structure = _structure.tag(
+                nd,
+                self.boundary,
+                square_periodic=self.mode == "same",
+                extended=self.mode != "valid",
+            )
+        else:  # block diagonal, one block per slice: no name in the Toeplitz vocabulary
+            self.structure = "general"
 
     # -- properties -------------------------------------------------------------------------
     @property
@@ -152,7 +219,25 @@ class Convolution(Operator):
         )
 
     # -- the map and its adjoint ------------------------------------------------------------
+    def _moving(self, fn: Any, v: np.ndarray) -> np.ndarray:
+        """``fn`` applied with the convolved axes moved last (per-slice kernels)."""
+        assert self._moved is not None
+        lead = v.ndim - len(self.input_shape)
+        src = tuple(lead + a for a in self._moved[0])
+        dst = tuple(lead + a for a in self._moved[1])
+        return np.moveaxis(fn(np.moveaxis(v, src, dst)), dst, src)
+
     def _apply(self, x: np.ndarray) -> np.ndarray:
+        if self._moved is not None:
+            return self._moving(self._apply_trailing, x)
+        return self._apply_trailing(x)
+
+    def _adjoint(self, y: np.ndarray) -> np.ndarray:
+        if self._moved is not None:
+            return self._moving(self._adjoint_trailing, y)
+        return self._adjoint_trailing(y)
+
+    def _apply_trailing(self, x: np.ndarray) -> np.ndarray:
         nd, ck, plan = self._nd, _expand(self._ck, x), self._plan
         if self._swap:
             return _engines.valid(ck, x, nd, plan)
@@ -160,7 +245,7 @@ class Convolution(Operator):
             return _engines.full(x, ck, nd, plan)
         return _engines.conv(x, ck, nd, plan, self._exts)
 
-    def _adjoint(self, y: np.ndarray) -> np.ndarray:
+    def _adjoint_trailing(self, y: np.ndarray) -> np.ndarray:
         nd, plan = self._nd, self._adjoint_plan
         kadj = _expand(flip_conj(self._ck, nd), y)
         if self._swap:
@@ -171,6 +256,8 @@ class Convolution(Operator):
 
     # -- matrices ---------------------------------------------------------------------------
     def _sparse(self) -> sp.coo_matrix:
+        if self._moved is not None:
+            return super()._sparse()
         nd, kshape = self._nd, self._ck.shape
         out = self.output_shape
         grid = np.indices(out).reshape(nd, -1)
@@ -227,6 +314,11 @@ class Convolution(Operator):
         >>> B(np.array([1.0, 2.0])).tolist() == A(np.array([1.0, 0.0, 1.0])).tolist()
         True
         """
+        if self._moved is not None:
+            raise ConvopValueError(
+                "kernel_operator needs a kernel of length 1 along the axes not convolved; "
+                f"this Convolution has kernel shape {self.kernel.shape} with axes={self.axes}"
+            )
         arr = self._check(x, self.input_shape, "x")
         return _KernelOperator(self, arr)
 
@@ -239,6 +331,12 @@ class Convolution(Operator):
 
     def _spec_description(self) -> Spec:
         """``A = V E`` in the normal form of :mod:`convop._operators._spec`."""
+        if self._moved is not None:
+            raise ConvopValueError(
+                "spectral analysis needs a kernel of length 1 along the axes not convolved "
+                "(one kernel per slice is a block-diagonal operator); got kernel shape "
+                f"{self.kernel.shape} with axes={self.axes}"
+            )
         k = np.asarray(self.kernel)
         nd = k.ndim
         n = tuple(self.input_shape)
