@@ -13,7 +13,7 @@ def test_guard_limits_numpys_blas_to_one_thread():
     if api is None:
         pytest.skip("numpy is not linked to a bundled OpenBLAS here")
     before = api[0]()
-    with _threads.single_blas_thread():
+    with convop.options(blas_threads="single"), _threads.single_blas_thread():
         assert api[0]() == 1
     assert api[0]() == before
 
@@ -24,7 +24,7 @@ def test_guard_falls_back_to_threadpoolctl(monkeypatch):
     tpc = pytest.importorskip("threadpoolctl")
     monkeypatch.setattr(_threads, "numpy_blas_api", lambda: None)
     np.linalg.cholesky(np.eye(2))  # BLAS loaded
-    with _threads.single_blas_thread():
+    with convop.options(blas_threads="single"), _threads.single_blas_thread():
         infos = [i for i in tpc.threadpool_info() if i["user_api"] == "blas"]
         assert infos and all(i["num_threads"] == 1 for i in infos)
 
@@ -78,12 +78,13 @@ def test_numpy_blas_single_nests_and_restores():
     if _threads.numpy_blas_api() is None:
         pytest.skip("numpy is not linked to a bundled OpenBLAS here")
     before = _blas_threads()
-    with _threads.numpy_blas_single():
-        assert _blas_threads() == 1
+    with convop.options(blas_threads="single"):
         with _threads.numpy_blas_single():
             assert _blas_threads() == 1
-        assert _blas_threads() == 1  # the outer block still holds it
-    assert _blas_threads() == before
+            with _threads.numpy_blas_single():
+                assert _blas_threads() == 1
+            assert _blas_threads() == 1  # the outer block still holds it
+        assert _blas_threads() == before
 
 
 def test_numpy_blas_single_is_safe_across_threads():
@@ -96,9 +97,10 @@ def test_numpy_blas_single_is_safe_across_threads():
 
     def work():
         gate.wait()
-        for _ in range(200):
-            with _threads.numpy_blas_single():
-                pass
+        with convop.options(blas_threads="single"):
+            for _ in range(200):
+                with _threads.numpy_blas_single():
+                    pass
 
     threads = [threading.Thread(target=work) for _ in range(4)]
     for t in threads:
@@ -113,6 +115,73 @@ def test_numpy_blas_single_without_the_library(monkeypatch):
     with _threads.numpy_blas_single():
         x = np.ones((3, 3)) @ np.ones((3, 3))
     np.testing.assert_array_equal(x, 3 * np.ones((3, 3)))
+
+
+def test_blas_threads_option_is_checked():
+    import pytest
+
+    with pytest.raises(ValueError, match="blas_threads"):
+        with convop.options(blas_threads="one"):
+            pass
+
+
+def test_by_default_convop_never_changes_the_blas_thread_count(monkeypatch):
+    """Every guard is a no-op unless the caller opted in: the count is process-wide."""
+    calls = []
+    monkeypatch.setattr(_threads, "numpy_blas_api", lambda: (lambda: 4, lambda n: calls.append(n)))
+    with _threads.numpy_blas_single(), _threads.single_blas_thread():
+        pass
+    assert calls == []
+    with convop.options(blas_threads="single"), _threads.numpy_blas_single():
+        pass
+    assert calls == [1, 4]
+
+
+def test_a_user_blas_limit_in_another_thread_holds_while_convop_runs():
+    """Issue 21.5: while convop.spectral.svdvals (stacks of small SVDs) runs in one
+    thread, a threadpoolctl limit set in another thread is not reset, and restoring it
+    afterwards gives back the original count (OpenBLAS's count is process-wide)."""
+    import threading
+
+    import pytest
+
+    tpc = pytest.importorskip("threadpoolctl")
+    np.linalg.svd(np.eye(3))  # BLAS loaded
+
+    def blas_counts():
+        return [i["num_threads"] for i in tpc.threadpool_info() if i["user_api"] == "blas"]
+
+    original = blas_counts()
+    if not original or max(original) < 2:
+        pytest.skip("BLAS runs on one thread here: nothing to compose")
+    stop = threading.Event()
+    errors = []
+
+    def convop_work():
+        try:
+            w = np.random.default_rng(0).standard_normal((4, 4, 3, 3))
+            layer = convop.ConvLayer(w, (4, 16, 16), padding=1, boundary="periodic")
+            while not stop.is_set():
+                convop.spectral.svdvals(layer)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    worker = threading.Thread(target=convop_work)
+    worker.start()
+    seen = []
+    try:
+        for _ in range(20):
+            limiter = tpc.threadpool_limits(limits=1, user_api="blas")
+            for _ in range(20):
+                seen.extend(blas_counts())
+            limiter.restore_original_limits()
+            assert blas_counts() == original
+    finally:
+        stop.set()
+        worker.join()
+    assert not errors
+    assert seen and set(seen) == {1}
+    assert blas_counts() == original
 
 
 # -- busy-core detection --------------------------------------------------------------------

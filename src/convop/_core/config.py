@@ -25,6 +25,7 @@ __all__ = ["Options", "current", "options"]
 CALIBRATIONS = ("auto", "shipped")
 DIRECT_ENGINES = ("auto", "torch")
 TORCH_COSTS = ("package", "local")
+BLAS_THREADS = ("leave", "single")
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class Options:
     dense_limit: int = 2**22
     direct_engine: str = "auto"
     torch_cost: str = "package"
+    blas_threads: str = "leave"
 
     def fft_workers(self) -> int:
         """``workers=`` for scipy.fft: the option, or -1 (every core)."""
@@ -74,8 +76,11 @@ def _check(name: str, value: Any) -> Any:
     elif name == "direct_engine":
         if value not in DIRECT_ENGINES:
             raise invalid("direct_engine", value, DIRECT_ENGINES)
-    elif name == "torch_cost" and value not in TORCH_COSTS:
-        raise invalid("torch_cost", value, TORCH_COSTS)
+    elif name == "torch_cost":
+        if value not in TORCH_COSTS:
+            raise invalid("torch_cost", value, TORCH_COSTS)
+    elif name == "blas_threads" and value not in BLAS_THREADS:
+        raise invalid("blas_threads", value, BLAS_THREADS)
     return value
 
 
@@ -108,6 +113,15 @@ def options(**changes: Any) -> Iterator[Options]:
     torch_cost : {'package', 'local'}
         Which model ``convop.torch`` layers ask for native vs FFT: the calibrated
         package model (default) or the torch-only local one.
+    blas_threads : {'leave', 'single'}
+        ``'leave'`` (default): convop never changes the thread count of numpy's BLAS,
+        which is process-wide (OpenBLAS has no per-thread count), so a limit the
+        caller sets, e.g. with ``threadpoolctl``, holds in every thread; products
+        that would stall on a busy core run in pieces small enough for one thread
+        instead. ``'single'``: sections that are faster on one BLAS thread (stacks of
+        small SVDs in :mod:`convop.spectral`, mid-size block-Toeplitz products) set
+        numpy's BLAS to one thread while they run and restore it afterwards; only
+        for programs that do not set BLAS limits themselves while convop runs.
 
     Yields
     ------

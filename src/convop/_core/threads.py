@@ -3,7 +3,12 @@
 OpenBLAS parallelises each small factorisation or product separately; for stacks of
 64×64 matrices the threads mostly wait on each other, and with any other load on the
 machine a batched Cholesky runs several times slower than on one thread
-(benchmarks/results/NOTES.md). Such sections run with one BLAS thread: numpy's bundled
+(benchmarks/results/NOTES.md). The BLAS thread count is process-wide, though: OpenBLAS's
+pthreads build has no per-thread count (its ``set_num_threads_local`` changes the global
+one), so changing it would override a limit the caller set in another thread, and no
+reference count can tell a caller's limit from ours. By default
+(``convop.options(blas_threads="leave")``) convop therefore never changes it; with
+``blas_threads="single"`` such sections run with one BLAS thread: numpy's bundled
 OpenBLAS is set directly, other builds through ``threadpoolctl`` when it is installed
 (it is in the ``all`` and ``test`` extras); otherwise nothing changes.
 
@@ -29,14 +34,26 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
+from convop._core.config import current
+
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def blas_single_allowed() -> bool:
+    """True when the caller let convop set the process-wide BLAS thread count
+    (``convop.options(blas_threads="single")``)."""
+    return current().blas_threads == "single"
 
 
 @contextlib.contextmanager
 def single_blas_thread() -> Iterator[None]:
     """Limit numpy's BLAS to one thread inside the block (:class:`numpy_blas_single`);
     where numpy's bundled OpenBLAS is not found, every BLAS through ``threadpoolctl``
-    when that is installed; otherwise nothing changes."""
+    when that is installed; otherwise nothing changes. Only under
+    ``convop.options(blas_threads="single")``: by default the block changes nothing."""
+    if not blas_single_allowed():
+        yield
+        return
     if numpy_blas_api() is not None:
         with numpy_blas_single():
             yield
@@ -103,20 +120,28 @@ def numpy_blas_api() -> tuple[Callable[[], int], Callable[[int], None]] | None:
 _blas_lock = threading.Lock()
 _blas_depth = 0
 _blas_saved = 1
+_blas_entered = threading.local()
 
 
 class numpy_blas_single:
     """``with numpy_blas_single():`` numpy's BLAS runs on one thread inside the block.
 
-    The count is process-wide (OpenBLAS has no per-thread setting in its pthreads
-    build); nested and concurrent blocks share it and the first count is restored
-    when the last one ends. Where numpy's BLAS could not be found
-    (:func:`numpy_blas_api` is None) the block changes nothing.
+    Only under ``convop.options(blas_threads="single")``; by default the block
+    changes nothing (see the module docstring). The count is process-wide (OpenBLAS
+    has no per-thread setting in its pthreads build); nested and concurrent blocks
+    share it and the first count is restored when the last one ends. Where numpy's
+    BLAS could not be found (:func:`numpy_blas_api` is None) the block changes
+    nothing. One instance may be entered by several threads at once.
     """
 
     def __enter__(self) -> numpy_blas_single:
         global _blas_depth, _blas_saved
-        api = numpy_blas_api()
+        api = numpy_blas_api() if blas_single_allowed() else None
+        # what each enter did, per thread: the option may change between blocks
+        stack = getattr(_blas_entered, "stack", None)
+        if stack is None:
+            stack = _blas_entered.stack = []
+        stack.append(api is not None)
         if api is not None:
             with _blas_lock:
                 if not _blas_depth:
@@ -127,6 +152,8 @@ class numpy_blas_single:
 
     def __exit__(self, *exc: object) -> None:
         global _blas_depth
+        if not _blas_entered.stack.pop():
+            return
         api = numpy_blas_api()
         if api is not None:
             with _blas_lock:

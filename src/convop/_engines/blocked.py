@@ -103,9 +103,11 @@ _local = threading.local()
 #:   thread on it. The first ``_threads.SAMPLES`` products of each shape
 #:   run on one thread to give that reference.
 #:
-#: "One thread" sets numpy's OpenBLAS to one thread for the call; where that library
-#: cannot be reached the product is cut into pieces under the threshold instead
-#: (slower than the whole product for the wider ones, but never stalled).
+#: "One thread" cuts the product into pieces under the threshold (slower than the whole
+#: product for the wider ones, but never stalled). Under
+#: ``convop.options(blas_threads="single")`` it sets numpy's OpenBLAS to one thread
+#: for the call instead; by default convop leaves that process-wide count alone, as it
+#: cannot tell whether the caller limits it in another thread.
 #: Timings behind both limits: benchmarks/results/NOTES.md.
 SINGLE_THREAD_MNK = 1 << 18
 SPLIT_MNK = 1 << 21
@@ -130,7 +132,7 @@ def matmul_into(x: np.ndarray, t: np.ndarray, out: np.ndarray) -> None:
     t0 = time.perf_counter()
     if not single:
         np.matmul(x, t, out=out)
-    elif _threads.numpy_blas_api() is not None:
+    elif _threads.blas_single_allowed() and _threads.numpy_blas_api() is not None:
         with _one_thread:
             np.matmul(x, t, out=out)
     else:
