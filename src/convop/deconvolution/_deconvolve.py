@@ -468,6 +468,7 @@ def deconvolve(
                 pre = (
                     lambda z: basis.inverse(basis.orth(z) / root),
                     lambda v: basis.orth_inv(basis.dual(v) / root),
+                    lambda u: basis.dual_inv(root * basis.orth(u)),
                 )
         else:
             precond_kind = None

@@ -105,15 +105,23 @@ def lsqr(
     op: Stacked,
     y: np.ndarray,
     x0: np.ndarray | None,
-    precond_half: tuple[Callable, Callable] | None,
+    precond_half: tuple[Callable, Callable, Callable] | None,
     maxiter: int,
     tol: float,
     callback: Callable | None,
 ) -> Outcome:
     """LSQR (Paige & Saunders 1982) on ``min ‖Ā R⁻¹ z − (b̄ − Ā x₀)‖``, ``x = x₀ + R⁻¹ z``,
-    with ``precond_half = (R⁻¹, R⁻ᵀ)``; stops when ``‖(ĀR⁻¹)ᵀ r̄‖ ≤ tol ‖(ĀR⁻¹)ᵀ b̄‖``."""
+    with ``precond_half = (R⁻¹, R⁻ᵀ, Rᵀ)``; stops when ``‖Āᵀ(b̄ − Ā x)‖ ≤ tol ‖Aᵀ y‖``,
+    the test of :func:`cgls` and of ``scipy.sparse.linalg.cg`` on the normal equations.
+
+    LSQR's own estimate is ``‖(ĀR⁻¹)ᵀ r̄_k‖ = φ̄ α |c|`` along ``v_{k+1}`` (Paige &
+    Saunders, §5), a norm in the preconditioned variables and relative to the
+    starting residual: with a good preconditioner it stops far below ``tol`` and a
+    warm start never stops. ``Āᵀ r̄_k = φ̄ α c · Rᵀ v_{k+1}`` gives the unpreconditioned
+    normal-equation residual for two fast transforms per iteration.
+    """
     ident = lambda v: v
-    rinv, rinvt = (ident, ident) if precond_half is None else precond_half
+    rinv, rinvt, rt = (ident, ident, None) if precond_half is None else precond_half
     x_start = np.zeros_like(y) if x0 is None else np.array(x0, dtype=y.dtype)
     b = (y, None if op.lam == 0.0 else np.zeros_like(y if op.L is None else op.L.apply(y)))
     if x0 is not None:
@@ -121,7 +129,8 @@ def lsqr(
     beta = math.sqrt(_dot(b, b))
     residuals: list[float] = []
     z = np.zeros_like(y)
-    if beta == 0.0:
+    bnorm = float(np.linalg.norm(op.A.adjoint(y)))  # ‖Āᵀ[y; 0]‖, whatever x₀ is
+    if beta == 0.0 or bnorm == 0.0:
         return Outcome(x_start, 0, residuals, True)
     u = tuple(None if p is None else p / beta for p in b)
     v = rinvt(op.adjoint(*u))
@@ -131,7 +140,8 @@ def lsqr(
     v = v / alpha
     w = v.copy()
     phibar, rhobar = beta, alpha
-    anorm0 = alpha * beta
+    if alpha * beta * (1.0 if rt is None else float(np.linalg.norm(rt(v)))) <= tol * bnorm:
+        return Outcome(x_start, 0, residuals, True)  # x₀ already solves it
     converged = False
     it = 0
     while it < maxiter:
@@ -154,7 +164,10 @@ def lsqr(
         w = v - (theta / rho) * w
         it += 1
         residuals.append(phibar)
-        converged = phibar * alpha * abs(c) <= tol * anorm0
+        gnorm = phibar * alpha * abs(c)
+        if rt is not None and gnorm > 0.0:
+            gnorm *= float(np.linalg.norm(rt(v)))
+        converged = gnorm <= tol * bnorm
         if callback is not None and _stop(callback, x_start + rinv(z)):
             break
         if converged or alpha == 0.0:

@@ -99,6 +99,10 @@ class Basis:
         symmetric for a real, even ``D``)."""
         return self.orth(x / self._w) if self.kind == "dct1" else self.forward(x)
 
+    def dual_inv(self, c: np.ndarray) -> np.ndarray:
+        """``Tᵀ c``, the inverse of :meth:`dual`."""
+        return self.orth_inv(c) * self._w if self.kind == "dct1" else self.orth_inv(c)
+
     @property
     def weights(self) -> np.ndarray | float:
         """Multiplicity of each stored coefficient in the full spectrum."""
