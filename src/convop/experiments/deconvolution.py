@@ -238,6 +238,28 @@ def _speed(quick: bool, seed: int) -> dict[str, Any]:
     cg = deconvolve(
         y, psf, method="cg", reg=lam, precondition=False, tol=1e-300, maxiter=400, callback=watch
     )
+    # "the same PSNR" is a low bar: unpreconditioned CG semi-converges, its early iterates
+    # are regularised by stopping and pass the Tikhonov PSNR within a few steps. The
+    # strict comparison solves the same regularised problem to the DCT's answer.
+    close = {"it": 0}
+    scale = float(np.linalg.norm(r.x))
+
+    def near(v: np.ndarray) -> bool:
+        close["it"] += 1
+        return bool(np.linalg.norm(v - r.x) <= 1e-3 * scale)
+
+    same, t_same = _timed(
+        lambda: deconvolve(
+            y,
+            psf,
+            method="cg",
+            reg=lam,
+            precondition=False,
+            tol=1e-300,
+            maxiter=2000,
+            callback=near,
+        )
+    )
     pcg, t_pcg = _timed(lambda: deconvolve(y, psf, method="cg", reg=lam, tol=1e-8))
     return {
         "n": n,
@@ -247,6 +269,9 @@ def _speed(quick: bool, seed: int) -> dict[str, Any]:
         "cg_time": hit.get("t", float("inf")),
         "cg_it": cg.iterations,
         "reached": "t" in hit,
+        "same_it": same.iterations,
+        "same_time": t_same,
+        "same_reached": bool(np.linalg.norm(same.x - r.x) <= 1e-3 * scale),
         "pcg_it": pcg.iterations,
         "pcg_time": t_pcg,
     }
@@ -434,9 +459,9 @@ def run(*, quick: bool = False, seed: int = 0, out_dir: Path | None = None) -> R
             detail=", ".join(f"{n}: +{g:.1f} dB" for n, g in zip(names, gain)),
         ),
         Claim.at_least(
-            "The reflective solve beats the periodic one on the whole frame for every image "
-            "and PSF (same λ): smallest PSNR gain, dB",
-            0.0,
+            "The reflective solve beats the periodic one on the whole frame by at least 1 dB "
+            "for every image and PSF (same λ): smallest PSNR gain, dB",
+            1.0,
             min(whole),
         ),
         Claim.at_most(
@@ -493,8 +518,9 @@ def run(*, quick: bool = False, seed: int = 0, out_dir: Path | None = None) -> R
     res.claims.append(
         Claim.at_least(
             "Richardson–Lucy with a mirrored boundary beats skimage's (zero padding, no "
-            "Aᵀ1 normalisation) in the border band on every image: smallest gain, dB",
-            0.0,
+            "Aᵀ1 normalisation) in the border band by at least 1 dB on every image: "
+            "smallest gain, dB",
+            1.0,
             min(p["symmetric"][2] - p["skimage"][2] for p in pois),
         )
     )
@@ -519,6 +545,12 @@ def run(*, quick: bool = False, seed: int = 0, out_dir: Path | None = None) -> R
                 sp["cg_it"],
                 "callback time excluded",
             ],
+            [
+                "CG, no preconditioner, to the DCT solution (relative difference 1e-3)",
+                round(sp["same_time"], 3),
+                sp["same_it"],
+                "the same regularised problem, solved",
+            ],
             ["CG, DCT preconditioner, tol 1e-8", round(sp["pcg_time"], 3), sp["pcg_it"], ""],
         ],
     )
@@ -529,7 +561,15 @@ def run(*, quick: bool = False, seed: int = 0, out_dir: Path | None = None) -> R
             f"({n}²): speed-up",
             5.0,
             sp["cg_time"] / sp["median"],
-            detail=f"CG needed {sp['cg_it']} iterations",
+            detail=f"CG got there after {sp['cg_it']} iteration(s): its early iterates are "
+            "regularised by stopping, so the same PSNR is a low bar",
+        ).as_timing(),
+        Claim.at_least(
+            f"The DCT solve is at least 20× faster than unpreconditioned CG solving the same "
+            f"regularised problem to a relative difference of 1e-3 ({n}²): speed-up",
+            20.0,
+            sp["same_time"] / sp["median"] if sp["same_reached"] else 0.0,
+            detail=f"CG needed {sp['same_it']} iterations",
         ).as_timing(),
     ]
 
