@@ -13,10 +13,52 @@ from convop._core.validate import NUMPY_PAD_MODE
 from helpers import BOUNDARIES
 
 
+def _source_index(i: np.ndarray, n: int, boundary: str) -> np.ndarray:
+    """Which sample of a length-n signal the extended signal holds at index i (-1: zero),
+    from the boundaries' definitions, independently of the code under test."""
+    if boundary == "periodic":
+        return i % n
+    if boundary == "replicate":
+        return np.clip(i, 0, n - 1)
+    if boundary == "symmetric":  # half-sample mirror: ... x1 x0 | x0 x1 ... x_{n-1} | x_{n-1} ...
+        j = i % (2 * n)
+        return np.where(j < n, j, 2 * n - 1 - j)
+    if boundary == "reflect":  # whole-sample mirror: ... x1 | x0 x1 ... x_{n-1} | x_{n-2} ...
+        if n == 1:
+            return np.zeros_like(i)
+        j = i % (2 * (n - 1))
+        return np.where(j < n, j, 2 * (n - 1) - j)
+    assert boundary == "zero"
+    return np.where((i >= 0) & (i < n), i, -1)
+
+
 def _numpy_pad(a: np.ndarray, nd: int, pads: list[tuple[int, int]], boundary: str):
-    width = [(0, 0)] * (a.ndim - nd) + pads
-    mode = NUMPY_PAD_MODE[boundary]
-    return np.pad(a, width) if mode == "constant" else np.pad(a, width, mode=mode)
+    """The reference extension: gather by the definitions' index maps, one axis at a time."""
+    out = a
+    for ax, (left, right) in zip(range(a.ndim - nd, a.ndim), pads):
+        n = out.shape[ax]
+        src = _source_index(np.arange(-left, n + right), n, boundary)
+        taken = np.take(out, np.maximum(src, 0), axis=ax)
+        if boundary == "zero":
+            mask = (src >= 0).reshape([-1 if d == ax else 1 for d in range(a.ndim)])
+            taken = np.where(mask, taken, 0).astype(a.dtype)
+        out = taken
+    return out
+
+
+@pytest.mark.parametrize("boundary", BOUNDARIES)
+def test_the_index_reference_agrees_with_numpy_pad_under_the_documented_names(boundary):
+    # the names convop maps its boundaries to (scipy/numpy vocabulary) are a documented
+    # table: check them against numpy.pad with the test's own copy of that table
+    own = {"zero": "constant", "periodic": "wrap", "reflect": "reflect",
+           "symmetric": "symmetric", "replicate": "edge"}  # fmt: skip
+    assert NUMPY_PAD_MODE[boundary] == own[boundary]
+    a = np.arange(1.0, 6.0)
+    for left, right in [(0, 0), (2, 3), (4, 4), (9, 11)]:
+        np.testing.assert_array_equal(
+            _numpy_pad(a, 1, [(left, right)], boundary),
+            np.pad(a, (left, right), mode=own[boundary]),
+        )
 
 
 @settings(max_examples=200)

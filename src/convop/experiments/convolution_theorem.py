@@ -355,13 +355,7 @@ def _matrices(res: Result, rng: np.random.Generator) -> None:
         ax.set_xlabel("input index (row-major)")
         ax.set_ylabel("output index")
         res.claims.append(Claim.equal(f"{name}: structure tag", tag, A.structure))
-    # BCCB: every block row is a cyclic shift of the previous one
-    D = cases[3][1].to_dense().reshape(4, 4, 4, 4)
-    cyc = all(
-        np.array_equal(D[i, :, j, :], D[(i + 1) % 4, :, (j + 1) % 4, :])
-        for i in range(4)
-        for j in range(4)
-    )
+    cyc = is_bccb(cases[3][1].to_dense(), 4, 4)
     res.claims.append(
         Claim.true(
             "the periodic 4×4 matrix is block-circulant with circulant "
@@ -374,6 +368,35 @@ def _matrices(res: Result, rng: np.random.Generator) -> None:
         "matrix is the post's T(W) for a 3×3 kernel on a 4×4 image ('valid').",
         fig,
     )
+
+
+def is_bccb(D: np.ndarray, n: int, m: int) -> bool:
+    """Whether the (n·m)×(n·m) matrix ``D`` is block-circulant with circulant m×m blocks.
+
+    Block-circulant: block (i, j) depends on (j − i) mod n only; circulant blocks: entry
+    (a, b) of each block depends on (b − a) mod m only. Both are checked entry by entry.
+
+    Examples
+    --------
+    >>> is_bccb(np.kron(np.eye(2), np.eye(3)), 2, 3)
+    True
+    >>> is_bccb(np.kron(np.eye(2), np.arange(9.0).reshape(3, 3)), 2, 3)
+    False
+    """
+    B = np.asarray(D).reshape(n, m, n, m)
+    blocks = all(
+        np.array_equal(B[i, :, j, :], B[(i + 1) % n, :, (j + 1) % n, :])
+        for i in range(n)
+        for j in range(n)
+    )
+    inner = all(
+        np.array_equal(B[i, a, j, b], B[i, (a + 1) % m, j, (b + 1) % m])
+        for i in range(n)
+        for j in range(n)
+        for a in range(m)
+        for b in range(m)
+    )
+    return blocks and inner
 
 
 def _dft_and_wraparound(res: Result, rng: np.random.Generator) -> None:
