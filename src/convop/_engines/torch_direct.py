@@ -76,6 +76,11 @@ def torch_plan(
     return _plan(tuple(shape_a), tuple(shape_b), dtype, nd, pads, boundary)
 
 
+#: a cached plan keeps a flat gather index (faster for small calls) up to this size;
+#: with at most 512 plans the indices hold at most 512 × this many bytes
+FLAT_INDEX_BYTES = 8 << 10
+
+
 @lru_cache(maxsize=512)
 def _plan(
     shape_a: tuple[int, ...],
@@ -105,8 +110,22 @@ def _plan(
         # (numpy.pad's index map, any width); cheaper than torch's own pads, and torch
         # has no symmetric pad
         index = np.ix_(*(AxisExtension(p, l, r, boundary).index for p, (l, r) in zip(na, pads)))
-        source = np.ravel_multi_index(index, na).ravel()
         rows, x_shape = (-1, prod(na)), (-1, 1) + ext
+        if prod(ext) * 8 > FLAT_INDEX_BYTES:
+            # a flat index costs 8 bytes per padded sample for as long as the plan is
+            # cached (512 plans of large images: gigabytes); the per-axis indices
+            # broadcast by numpy cost one small vector per axis
+            axes_index = (Ellipsis,) + index
+            lead = (-1,) + na
+
+            def run_axes(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+                xp = a.reshape(lead)[axes_index]
+                x = from_numpy(as_torchable(xp).reshape(x_shape))
+                w = from_numpy(as_torchable(b.reshape(nb)[flip]).reshape(w_shape))
+                return conv(x, w).numpy().reshape(out_shape)
+
+            return run_axes
+        source = np.ravel_multi_index(index, na).ravel()
 
         def run_gather(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             x = from_numpy(as_torchable(a.reshape(rows).take(source, axis=1)).reshape(x_shape))
