@@ -140,8 +140,13 @@ def run(
         f"Training loss (MSE on {n_s} sensors, Adam lr 0.05, N = {N}) beside the seed's",
         ["epoch", "ours", "ours / epoch 0", "seed", "seed / epoch 0"],
         [
-            [e, losses[e], losses[e] / losses[0], seed_d.get(e, "—"),
-             seed_d[e] / seed_d[0] if e in seed_d else "—"]
+            [
+                e,
+                losses[e],
+                losses[e] / losses[0],
+                seed_d.get(e, "—"),
+                seed_d[e] / seed_d[0] if e in seed_d else "—",
+            ]
             for e in marks
         ],
     )
@@ -229,7 +234,11 @@ def run(
         torch.manual_seed(seed)
         cheb = ChebConv(1, 1, order=1, lmax=2.0, bias=False, dtype=torch.float64)
         opt2 = torch.optim.LBFGS(
-            cheb.parameters(), max_iter=200, tolerance_grad=1e-15, tolerance_change=0.0, line_search_fn="strong_wolfe"
+            cheb.parameters(),
+            max_iter=200,
+            tolerance_grad=1e-15,
+            tolerance_change=0.0,
+            line_search_fn="strong_wolfe",
         )
         c = float(np.abs(path).max())  # a linear map: rescale so the loss is O(1)
         Xc, Yc = X.T[:, :, None] / c, Y.T[:, S, None] / c
@@ -269,7 +278,9 @@ def run(
         Ln = Gn.laplacian("normalized")
         xn = rng.standard_normal(Gn.n_nodes)
         te = _time(lambda: scipy.linalg.eigh(Ln.toarray()), repeat=1)
-        tc = _time(lambda: Gn.filter(xn, _euler, "chebyshev", order=30, kind="normalized", lmax=2.0))
+        tc = _time(
+            lambda: Gn.filter(xn, _euler, "chebyshev", order=30, kind="normalized", lmax=2.0)
+        )
         rows.append([Gn.n_nodes, te, tc, te / tc])
         t_e.append(te)
         t_c.append(tc)
