@@ -5,7 +5,7 @@ Examples
 >>> import numpy as np
 >>> from convop.experiments import graph_label_propagation as m
 >>> from convop.graph import ring
->>> m.clamped_propagation(ring(6), np.eye(6)[0], 0.9, 5)[0]
+>>> float(m.clamped_propagation(ring(6), np.eye(6)[0], 0.9, 5)[0])
 1.0
 """
 
