@@ -106,7 +106,7 @@ def run(
     a, b = mesh or ((24, 12) if quick else (48, 24))
     n_s = sensors or (60 if quick else 750)
     n_ep = epochs or (60 if quick else 300)
-    sizes = sizes or ((8, 12, 16) if quick else (16, 24, 32))
+    sizes = sizes or ((8, 12) if quick else (16, 24, 32))
     G = seed_mesh(a, b)
     N = G.n_nodes
     path = _diffusion(G, rng)
