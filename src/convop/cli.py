@@ -61,6 +61,12 @@ def _resample(argv: list[str]) -> int:
     return resampling_cli.main(argv)
 
 
+def _graph(argv: list[str]) -> int:
+    from convop._tools import graph_cli
+
+    return graph_cli.main(argv)
+
+
 def _recsys(argv: list[str]) -> int:
     from convop._tools import recsys_cli
 
@@ -78,6 +84,7 @@ COMMANDS = {
     "bench": (_bench, "benchmark convop against scipy/numpy/torch on this machine"),
     "calibrate": (_calibrate, "measure this machine's cost constants for method='auto'"),
     "resample": (_resample, "resample a WAV/.npy/text file as MATLAB or Octave would"),
+    "graph": (_graph, "filter a .npy signal on a graph (heat kernel, exact or Chebyshev)"),
     "recsys": (_recsys, "fit and compare the recommender models on interaction data"),
     "compress": (_compress, "low-rank compress the conv layers of a saved torch model"),
     "show-config": (_show_config, "print versions, options, cost constants in use, threads"),
