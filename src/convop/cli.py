@@ -67,6 +67,12 @@ def _deconvolve(argv: list[str]) -> int:
     return deconvolve_cli.main(argv)
 
 
+def _graph(argv: list[str]) -> int:
+    from convop._tools import graph_cli
+
+    return graph_cli.main(argv)
+
+
 def _recsys(argv: list[str]) -> int:
     from convop._tools import recsys_cli
 
@@ -85,6 +91,7 @@ COMMANDS = {
     "calibrate": (_calibrate, "measure this machine's cost constants for method='auto'"),
     "resample": (_resample, "resample a WAV/.npy/text file as MATLAB or Octave would"),
     "deconvolve": (_deconvolve, "deblur an image or array with the boundary model that fits"),
+    "graph": (_graph, "filter a .npy signal on a graph (heat kernel, exact or Chebyshev)"),
     "recsys": (_recsys, "fit and compare the recommender models on interaction data"),
     "compress": (_compress, "low-rank compress the conv layers of a saved torch model"),
     "show-config": (_show_config, "print versions, options, cost constants in use, threads"),

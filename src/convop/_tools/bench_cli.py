@@ -213,6 +213,7 @@ SUBSYSTEMS = {
     "dask": "the Dask path: throughput, peak memory, dask_image",
     "recsys": "LightGCN epoch and recommendation time, peak memory",
     "compress": "compressed conv layers: latency against certified error",
+    "graph": "convop.graph Chebyshev heat filter against PyGSP; torus FFT vs eigh",
 }
 SUBSYSTEM_MODULE = {
     "resample": "resampling",
@@ -220,6 +221,7 @@ SUBSYSTEM_MODULE = {
     "dask": "dask",
     "recsys": "recsys",
     "compress": "compress",
+    "graph": "graph",
 }
 
 

@@ -34,6 +34,8 @@ EXPERIMENTS: list[str] = [
     "lowrank_by_hand",
     "linear_regression",
     "graph_ring_torus",
+    "graph_heat_gcn",
+    "graph_label_propagation",
     "resample",
     "deconvolution",
     "recsys",
