@@ -144,8 +144,8 @@ def test_structure_of_each_method():
     assert tk[1].kernel_size == (3, 5) and tk[1].stride == (2, 1)
     assert tk.ranks == (3, 5) and tk.method == "tucker2"
     sl = decompose(conv, "svd-slice", 1)
-    assert [type(m).__name__ for m in sl] == ["Conv2d", "ChannelPermute", "Conv2d"]
-    assert sl[0].groups == 8 and sl[2].groups == 16
+    assert [type(m).__name__ for m in sl] == ["SliceSVDConv2d"]
+    assert sl[0].vertical.groups == 8 and sl[0].horizontal.groups == 16
 
 
 def test_bias_is_copied_not_shared():
