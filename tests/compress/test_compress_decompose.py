@@ -11,9 +11,9 @@ from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 
 import convop.torch as ct
+from convop._core.errors import ConvopValueError
 from convop._operators.layer import ConvLayer
 from convop.compress import decompose, vbmf
-from convop._core.errors import ConvopValueError
 from convop.compress._factor import cp_exact_rank
 from convop.compress._layers import SliceSVDConv2d
 
