@@ -8,11 +8,14 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
+from torch.utils._python_dispatch import TorchDispatchMode
 
 import convop.torch as ct
+from convop._core.errors import ConvopValueError
 from convop._operators.layer import ConvLayer
 from convop.compress import decompose, vbmf
 from convop.compress._factor import cp_exact_rank
+from convop.compress._layers import SliceSVDConv2d
 
 CONV = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}
 CCONV = {1: ct.Conv1d, 2: ct.Conv2d, 3: ct.Conv3d}
@@ -144,8 +147,8 @@ def test_structure_of_each_method():
     assert tk[1].kernel_size == (3, 5) and tk[1].stride == (2, 1)
     assert tk.ranks == (3, 5) and tk.method == "tucker2"
     sl = decompose(conv, "svd-slice", 1)
-    assert [type(m).__name__ for m in sl] == ["Conv2d", "ChannelPermute", "Conv2d"]
-    assert sl[0].groups == 8 and sl[2].groups == 16
+    assert [type(m).__name__ for m in sl] == ["SliceSVDConv2d"]
+    assert sl[0].vertical.groups == 8 and sl[0].horizontal.groups == 16
 
 
 def test_bias_is_copied_not_shared():
@@ -265,3 +268,42 @@ def test_convop_layers_stay_convop_layers():
     layer = ct.Conv2d(4, 4, 3, padding=1, boundary="symmetric", method="fft")
     d = decompose(layer, "tucker2", (2, 2))
     assert isinstance(d[1], ct.Conv2d) and d[1].boundary == "symmetric" and d[1].method == "fft"
+
+
+class _LargestTensor(TorchDispatchMode):
+    """Records the largest tensor any aten op produces."""
+
+    def __init__(self):
+        super().__init__()
+        self.largest = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        for t in out if isinstance(out, (tuple, list)) else (out,):
+            if isinstance(t, torch.Tensor):
+                self.largest = max(self.largest, t.numel())
+        return out
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+def test_svd_slice_memory_is_that_of_input_output_and_weights(groups):
+    # realised in one go, the intermediate had C_in·C_out/g·r channels: 32× the input here
+    torch.manual_seed(5)
+    conv = nn.Conv2d(32, 32, 3, padding=1, groups=groups, padding_mode="circular")
+    d = decompose(conv, "svd-slice", 1)
+    co, ig = 32, 32 // groups
+    assert sum(p.numel() for p in d.parameters()) == co * ig * 1 * (3 + 3) + co
+    x = torch.randn(2, 32, 8, 8)
+    with torch.no_grad(), _LargestTensor() as probe:
+        y = d(x)
+    assert probe.largest <= 4 * max(x.numel(), y.numel())
+    ref = nn.functional.conv2d(
+        nn.functional.pad(x, (1, 1, 1, 1), mode="circular"), d.weight().float(), conv.bias,
+        groups=groups,
+    )  # fmt: skip
+    assert rel_err(y, ref) < 1e-5
+    assert d[0].block == 2  # 2·max(C_in, C_out) // (C_in·r)
+    small = SliceSVDConv2d(d[0].vertical, d[0].horizontal, groups, 1, block=3)  # ragged blocks
+    assert rel_err(small(x), y) < 1e-5
+    with pytest.raises(ConvopValueError, match="block"):
+        SliceSVDConv2d(d[0].vertical, d[0].horizontal, groups, 1, block=0)

@@ -24,7 +24,8 @@ def count_macs(module: Any, input_shape: Any) -> int:
     """Multiply-adds of one forward pass of ``module`` on one input of ``input_shape``.
 
     Counts every ``Conv1d/2d/3d`` and ``Linear`` leaf (bias additions excluded):
-    ``C_out · Π out_spatial · (C_in/groups) · Π kernel`` and ``in · out``.
+    ``C_out · Π out_spatial · (C_in/groups) · Π kernel`` and ``in · out``; a
+    :class:`~convop.compress._layers.SliceSVDConv2d` counts its two factor convolutions.
 
     Examples
     --------
@@ -35,20 +36,26 @@ def count_macs(module: Any, input_shape: Any) -> int:
     torch = _torch()
     from torch import nn
 
+    from convop.compress._layers import SliceSVDConv2d
+
     total = [0]
+    kinds = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear, SliceSVDConv2d)
 
     def hook(mod: Any, inp: Any, out: Any) -> None:
-        if isinstance(mod, (nn.Conv1d, nn.Conv2d, nn.Conv3d)):
+        if isinstance(mod, SliceSVDConv2d):  # its factors run block by block, not as hooks
+            x = inp[0] if inp[0].dim() == 4 else inp[0].unsqueeze(0)
+            y = out if out.dim() == 4 else out.unsqueeze(0)
+            kh, kw = mod.vertical.kernel_size[0], mod.horizontal.kernel_size[1]
+            inner = mod.in_channels // mod.groups * mod.rank
+            first = y.shape[0] * mod.vertical.out_channels * y.shape[2] * x.shape[3] * kh
+            total[0] += first + y.numel() * inner * kw
+        elif isinstance(mod, (nn.Conv1d, nn.Conv2d, nn.Conv3d)):
             per_out = (mod.in_channels // mod.groups) * prod(mod.kernel_size)
             total[0] += out[0].numel() * per_out
         elif isinstance(mod, nn.Linear):
             total[0] += mod.in_features * mod.out_features * (out.numel() // out.shape[-1])
 
-    handles = [
-        m.register_forward_hook(hook)
-        for m in module.modules()
-        if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear))
-    ]
+    handles = [m.register_forward_hook(hook) for m in module.modules() if isinstance(m, kinds)]
     p = next(iter(module.parameters()), None)
     kw = {} if p is None else {"dtype": p.dtype, "device": p.device}
     try:
