@@ -36,6 +36,7 @@ EXPERIMENTS: list[str] = [
     "graph_ring_torus",
     "resample",
     "deconvolution",
+    "dask_out_of_core",
     "recsys",
     "compression",
 ]
