@@ -139,7 +139,12 @@ class Operator:
     def __matmul__(self, v: Any) -> Any:
         if isinstance(v, Operator):
             return _Product(self, v)
-        arr = _validate.numeric_array(v, "v")
+        if type(v) is not np.ndarray and dispatch.handler_for(v) is not None:
+            # another array library (a Dask array): reshaped and applied lazily, the
+            # handler behind ``apply`` computes it (never converted to NumPy here)
+            arr = v
+        else:
+            arr = _validate.numeric_array(v, "v")
         n = self.shape[1]
         if arr.ndim == 1 and arr.shape[0] == n:
             return self.apply(arr.reshape(self._input_shape)).reshape(-1)

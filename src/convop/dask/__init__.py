@@ -35,10 +35,11 @@ than the halo (a :class:`ConvopRechunkWarning` says which axis and what to pass)
 for an operator without a chunked path (whole inputs per chunk). A Dask kernel is used
 through its key (one chunk), never computed at call time.
 
-Iterative solvers: ``Convolution.apply`` / ``adjoint`` are lazy on Dask arrays, so a
-Landweber or CG loop runs out of core (:func:`landweber`, :func:`cgls`).
-``Operator.aslinearoperator()`` and ``A @ v`` need NumPy vectors (scipy's solvers
-would compute the Dask array into memory).
+Iterative solvers: ``Convolution.apply`` / ``adjoint`` and ``A @ v`` (a flattened
+vector or an ``(n, k)`` matrix, reshaped lazily) are lazy on Dask arrays, also for
+``Convolution(axes=)`` with one kernel per slice, so a Landweber or CG loop runs out of
+core (:func:`landweber`, :func:`cgls`). ``Operator.aslinearoperator()`` needs NumPy
+vectors (scipy's solvers would compute the Dask array into memory).
 """
 
 from __future__ import annotations

@@ -96,8 +96,28 @@ def _halo_block(plan: _BlockPlan, block: np.ndarray, kernel: np.ndarray) -> np.n
     return out.astype(plan.dtype, copy=False)
 
 
+def _empty_result(
+    plan: _BlockPlan, block: np.ndarray, kernel: np.ndarray, mode: str
+) -> np.ndarray | None:
+    """Zeros of the result's shape when ``block`` is empty (a size-0 chunk, e.g. the
+    last chunk of a ``valid`` result), which the NumPy path refuses; else None."""
+    if block.size:
+        return None
+    shape = []
+    for a, (n, q) in enumerate(zip(block.shape, kernel.shape)):
+        if a in plan.axes:
+            shape.append(n + q - 1 if mode == "full" else abs(n - q) + 1)
+        else:
+            shape.append(n if q == 1 else q)
+    return np.zeros(tuple(shape), plan.dtype)
+
+
 def _full_block(plan: _BlockPlan, block: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    out = _np_convolve(block, kernel[plan.kslice], "full", axes=plan.axes, method=plan.method)
+    kernel = kernel[plan.kslice]
+    empty = _empty_result(plan, block, kernel, "full")
+    if empty is not None:  # an empty chunk adds nothing to its neighbours' outputs
+        return empty
+    out = _np_convolve(block, kernel, "full", axes=plan.axes, method=plan.method)
     return out.astype(plan.dtype, copy=False)
 
 
@@ -343,7 +363,11 @@ def _whole(x: Any, kern: Any, mode: str, bnd: str, axes: tuple, method: str, dty
 
 
 def _valid_block(plan: _BlockPlan, block: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    out = _np_convolve(block, kernel[plan.kslice], "valid", axes=plan.axes, method=plan.method)
+    kernel = kernel[plan.kslice]
+    empty = _empty_result(plan, block, kernel, "valid")
+    if empty is not None:
+        return empty
+    out = _np_convolve(block, kernel, "valid", axes=plan.axes, method=plan.method)
     return out.astype(plan.dtype, copy=False)
 
 

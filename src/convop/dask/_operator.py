@@ -81,7 +81,16 @@ def apply(op: Operator, x: Any, adjoint: bool = False) -> Any:
     shape = op.output_shape if adjoint else op.input_shape
     x = _check(op, x, shape, name)
     if type(op) is Convolution and not op._swap:
-        return _conv_adjoint(op, x) if adjoint else _conv_apply(op, x)
+        fn = _conv_adjoint if adjoint else _conv_apply
+        if op._moved is None:
+            return fn(op, x)
+        # one kernel per slice (Convolution(axes=)): the operator convolves with its
+        # convolved axes moved last, as its NumPy path does (op._ck is in that order)
+        da = _da()
+        lead = x.ndim - len(op.input_shape)
+        src = tuple(lead + a for a in op._moved[0])
+        dst = tuple(lead + a for a in op._moved[1])
+        return da.moveaxis(fn(op, da.moveaxis(x, src, dst)), dst, src)
     return _blockwise(op, x, adjoint)
 
 

@@ -38,6 +38,7 @@ EXPERIMENTS: list[str] = [
     "graph_label_propagation",
     "resample",
     "deconvolution",
+    "dask_out_of_core",
     "recsys",
     "compression",
 ]
