@@ -224,3 +224,12 @@ def test_constructor_and_fit_errors():
     empty = Interactions(np.array([], int), np.array([], int), n_users=2, n_items=2)
     with pytest.raises(ConvopValueError, match="data holds no interactions"):
         Popularity().fit(empty)
+
+
+def test_mf_bias_step_stays_stable_for_a_popular_item_in_a_large_batch():
+    # item 0 is in 400 of the pairs of one batch: summed bias steps (400 α) diverged
+    u = np.arange(400)
+    d = Interactions(u, np.zeros(400, int), n_users=400, n_items=3)
+    m = MF(rank=2, epochs=5, lr=0.05, batch_size=10_000).fit(d)
+    assert np.all(np.isfinite(m.loss_)) and m.loss_[-1] < m.loss_[0]
+    assert 0 < m.item_bias_[0] < 1.5

@@ -54,6 +54,14 @@ def training_pairs(
     return users, items, times, labels
 
 
+def _row_mean_step(b: np.ndarray, rows: np.ndarray, e: np.ndarray, a: float, lam: float) -> None:
+    """``b[r] += a (mean(e over the pairs of row r) - lam b[r])`` for every row in ``rows``."""
+    cnt = np.bincount(rows, minlength=b.size)
+    hit = cnt > 0
+    mean = np.bincount(rows, weights=e, minlength=b.size)[hit] / cnt[hit]
+    b[hit] += a * (mean - lam * b[hit])
+
+
 # ============================================================================ Popularity
 class Popularity(Recommender):
     """Most-popular baseline: every user gets the items with the most positive interactions.
@@ -135,7 +143,8 @@ class MF(Recommender):
         Standard deviation of the initial factors.
     biases : bool
         Learn a user and an item bias :math:`b_u, b_i` (implicit/cornac-style MF;
-        the seed's model has none: ``False``). Without them, implicit data with
+        the seed's model has none: ``False``). In a vectorised step each bias
+        takes one step on the mean error of its pairs in the batch. Without them, implicit data with
         few interactions per user are fitted by memorising each user's pairs and
         the item popularity never enters the scores: on sparse planted data
         (3% density) MF ranked at chance (AUC 0.41-0.57) while a rank-8
@@ -251,9 +260,11 @@ class MF(Recommender):
             pu, qi = p[ub], q[ib]
             e = yb - np.einsum("nr,nr->n", pu, qi) - xu[ub] @ bu - xi[ib] @ bi - cu[ub] - ci[ib]
             if self.biases:
-                gcu, gci = e - lam * cu[ub], e - lam * ci[ib]
-                np.add.at(cu, ub, a * gcu)
-                np.add.at(ci, ib, a * gci)
+                # one step per row and batch, on the mean error of its pairs: summed
+                # steps of a popular item (hundreds in a large batch) diverge, since a
+                # bias gradient is not damped by small factors (identical at batch 1)
+                _row_mean_step(cu, ub, e, a, lam)
+                _row_mean_step(ci, ib, e, a, lam)
             gp = e[:, None] * qi - lam * pu
             gq = e[:, None] * pu - lam * qi
             np.add.at(p, ub, a * gp)
