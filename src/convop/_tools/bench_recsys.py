@@ -68,13 +68,21 @@ class _RssSampler:
         return self.peak - self.start
 
 
-def run(quick: bool = False) -> list[dict]:
-    """Measure and return one row per measurement (seconds are medians over repeats)."""
+def run(
+    quick: bool = False, *, size: tuple[int, int, int] | None = None, repeats: int = 5
+) -> list[dict]:
+    """Measure and return one row per measurement (seconds are medians over repeats).
+
+    ``size`` = ``(n_users, n_items, n_interactions)`` overrides the sizes and
+    ``repeats`` the timing repeats (at most 3 for recommend, 2 for MF), for tests.
+    """
     import torch
 
     from convop.recsys._graphs import lightgcn_embeddings, torch_adjacency
 
     n_users, n_items, nnz = (10_000, 1_000, 100_000) if quick else (100_000, 10_000, 1_000_000)
+    if size is not None:
+        n_users, n_items, nnz = size
     data = _data(n_users, n_items, nnz)
     rows = []
     rss0 = _rss_mb()
@@ -88,11 +96,11 @@ def run(quick: bool = False) -> list[dict]:
         ("LightGCN forward K=3 (torch)", lambda: lightgcn_embeddings(ta, te, 3)),
     ):
         ts = []
-        for _ in range(5):
+        for _ in range(repeats):
             t0 = time.perf_counter()
             fn()
             ts.append(time.perf_counter() - t0)
-        rows.append(dict(what=name, median_s=median(ts), spread_s=max(ts) - min(ts), n=5))
+        rows.append(dict(what=name, median_s=median(ts), spread_s=max(ts) - min(ts), n=repeats))
     model = LightGCN(layers=3, dim=64, epochs=2 if not quick else 3, batch_size=16384, lr=1e-3)
     with _RssSampler() as mem_fit:
         model.fit(data)
@@ -108,7 +116,7 @@ def run(quick: bool = False) -> list[dict]:
     users = np.arange(min(n_users, 10_000))
     ts = []
     with _RssSampler() as mem_rec:
-        for _ in range(3):
+        for _ in range(min(3, repeats)):
             t0 = time.perf_counter()
             model.recommend(users, k=20)
             ts.append(time.perf_counter() - t0)
@@ -117,13 +125,13 @@ def run(quick: bool = False) -> list[dict]:
             what=f"LightGCN recommend top-20 for {users.size} users",
             median_s=median(ts),
             spread_s=max(ts) - min(ts),
-            n=3,
+            n=len(ts),
         )
     )
     mf = MF(rank=64, epochs=1, batch_size=16384)
     ts = []
     with _RssSampler() as mem_mf:
-        for _ in range(2):
+        for _ in range(min(2, repeats)):
             t0 = time.perf_counter()
             mf.fit(data)
             ts.append(time.perf_counter() - t0)
@@ -132,7 +140,7 @@ def run(quick: bool = False) -> list[dict]:
             what="MF epoch (numpy, rank 64, 1 negative)",
             median_s=median(ts),
             spread_s=max(ts) - min(ts),
-            n=2,
+            n=len(ts),
         )
     )
     for what, mem in (
