@@ -200,3 +200,20 @@ def test_synthetic_knobs():
     a = synthetic(40, 20, seed=5)
     b = synthetic(40, 20, seed=5)
     assert a.data.items.tolist() == b.data.items.tolist()
+
+
+def test_normalized_adjacency_is_convop_graphs_and_the_dense_formula():
+    from convop.graph import normalized_adjacency
+
+    rng = np.random.default_rng(5)
+    r = rng.random((6, 4)) < 0.4
+    r[0] = False  # an isolated user
+    u, i = np.nonzero(r)
+    d = Interactions(u, i, rng.integers(1, 5, u.size).astype(float), n_users=6, n_items=4)
+    for w in (False, True):
+        for loops in (False, True):
+            got = d.normalized_adjacency(self_loops=loops, weighted=w)
+            ref = normalized_adjacency(d.bipartite_adjacency(weighted=w), self_loops=loops)
+            assert (got != ref).nnz == 0
+            dense = d.to_csr(weighted=w).toarray()
+            np.testing.assert_allclose(got.toarray(), dense_normalized(dense, loops), atol=1e-14)

@@ -187,3 +187,18 @@ def test_errors():
     d = Interactions([0], [0], [0.0], n_users=1, n_items=2)
     with pytest.raises(ConvopValueError, match="no positive interaction"):
         LightGCN(epochs=1).fit(d)
+
+
+def test_scale_benchmark_at_reduced_size():
+    # the RSS rows are measured, not asserted: at test sizes torch's own start-up
+    # memory dominates them (see benchmarks/results for the full-size numbers)
+    from convop._tools.bench_recsys import run, table
+
+    rows = run(size=(1000, 100, 4000), repeats=1)
+    by = {r["what"]: r["median_s"] for r in rows}
+    assert "LightGCN epoch" in table(rows)
+    sparse = by["sparse R̂ (CSR, float64) + E⁰ (float32, d=64) (MB)"]
+    assert sparse < 0.2 * by["dense N×N float32 would need (MB)"]
+    epoch = next(r for r in rows if r["what"].startswith("LightGCN epoch"))
+    assert epoch["median_s"] > 0 and epoch["n"] == 2
+    assert all(r["median_s"] >= 0 for r in rows if r["what"].startswith("peak"))

@@ -11,7 +11,7 @@ import sys
 
 import numpy as np
 
-from convop._core.errors import ConvopError
+from convop._core.errors import ConvopError, ConvopValueError
 from convop.recsys import (
     GCN,
     MF,
@@ -32,6 +32,40 @@ MODELS = {
     "lightgcn": lambda s: LightGCN(dim=32, epochs=40, lr=0.01, batch_size=512, seed=s),
     "tabular": lambda s: Tabular(seed=s),
 }
+
+
+def read_csv(path: str, n_users: int, n_items: int) -> Interactions:
+    """``user,item[,value]`` rows (header line, 0-based integer ids) as validated interactions.
+
+    Raises ConvopValueError naming the row for a file without rows, a row with
+    fewer than two columns or a non-integer id; :class:`Interactions` checks the
+    ranges, duplicates and NaN values.
+    """
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # numpy warns on an empty file
+        table = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
+    if table.size == 0:
+        raise ConvopValueError(f"{path} holds no interaction rows (only a header, or nothing)")
+    if table.shape[1] < 2:
+        raise ConvopValueError(
+            f"{path} has {table.shape[1]} column(s); expected user,item or user,item,value"
+        )
+    ids = table[:, :2]
+    bad = ~np.isfinite(ids) | (ids != np.round(ids))
+    if bad.any():
+        r, c = (int(v) for v in np.argwhere(bad)[0])
+        raise ConvopValueError(
+            f"{path} row {r + 2}: {('user', 'item')[c]} id {float(ids[r, c])!r} is not an integer"
+        )
+    return Interactions(
+        ids[:, 0].astype(np.int64),
+        ids[:, 1].astype(np.int64),
+        table[:, 2] if table.shape[1] > 2 else None,
+        n_users=n_users,
+        n_items=n_items,
+    )
 
 
 def main(argv: list[str]) -> int:
@@ -81,15 +115,7 @@ def main(argv: list[str]) -> int:
             if args.n_users is None or args.n_items is None:
                 print("convop recsys: --csv needs --n-users and --n-items", file=sys.stderr)
                 return 2
-            table = np.loadtxt(args.csv, delimiter=",", skiprows=1, ndmin=2)
-            vals = table[:, 2] if table.shape[1] > 2 else None
-            data = Interactions(
-                table[:, 0].astype(np.int64),
-                table[:, 1].astype(np.int64),
-                vals,
-                n_users=args.n_users,
-                n_items=args.n_items,
-            )
+            data = read_csv(args.csv, args.n_users, args.n_items)
             train, test = data.split(args.test, by=args.by, seed=args.seed)
         try:
             from tqdm import tqdm

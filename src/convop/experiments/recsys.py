@@ -192,7 +192,9 @@ def _toy(res: Result, seed: int) -> None:
     nmf_err = float(np.abs(u @ vt - np.nan_to_num(SEED_A))[obs].max())
     mf_errs = []
     for s in range(5):
-        m = MF(rank=2, side_features=False, reg=0.0, lr=0.05, epochs=500, batch_size=1)
+        m = MF(
+            rank=2, side_features=False, reg=0.0, lr=0.05, epochs=500, batch_size=1, biases=False
+        )
         m.init_scale, m.seed = 0.5, seed + s
         m.fit(data)
         mf_errs.append(float(np.abs(m.predict(data.users, data.items) - data.values).max()))
@@ -248,7 +250,9 @@ def _toy(res: Result, seed: int) -> None:
         user_features=np.zeros((5, 2)),
         item_features=np.zeros((4, 2)),
     )
-    kw = dict(rank=2, reg=0.0, lr=0.02, epochs=300, batch_size=1, init_scale=0.5, seed=seed)
+    kw = dict(
+        rank=2, reg=0.0, lr=0.02, epochs=300, batch_size=1, init_scale=0.5, biases=False, seed=seed
+    )
     plain = MF(side_features=False, **kw).fit(featured)
     same = MF(side_features=True, **kw).fit(zero)
     res.claims.append(

@@ -8,8 +8,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from convop._core.errors import ConvopTypeError, ConvopValueError, invalid
+from convop.graph import normalized_adjacency
 
-__all__ = ["Interactions", "SPLITS", "bipartite", "normalize_adjacency"]
+__all__ = ["Interactions", "SPLITS", "bipartite"]
 
 #: accepted values of ``Interactions.split(by=...)``
 SPLITS = ("interaction", "user", "item")
@@ -55,30 +56,6 @@ def _features(value: Any, name: str, rows: int) -> np.ndarray | None:
         raise invalid(name, "array with NaN/inf", "finite values")
     out.setflags(write=False)
     return out
-
-
-def normalize_adjacency(adjacency: sp.spmatrix | sp.sparray, *, self_loops: bool = False):
-    r"""Symmetric normalisation :math:`D^{-1/2} A D^{-1/2}` of a sparse adjacency.
-
-    Isolated nodes (degree 0) give zero rows and columns instead of a division
-    by zero. With ``self_loops=True`` the identity is added first
-    (:math:`\tilde D^{-1/2}(A + I)\tilde D^{-1/2}`, Kipf & Welling).
-
-    Examples
-    --------
-    >>> a = sp.csr_array(np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0]]))
-    >>> normalize_adjacency(a).toarray().tolist()
-    [[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
-    """
-    a = sp.csr_array(adjacency, dtype=np.float64)
-    if self_loops:
-        a = sp.csr_array(a + sp.eye_array(a.shape[0], format="csr"))
-    deg = np.asarray(a.sum(axis=1)).ravel()
-    inv = np.zeros_like(deg)
-    pos = deg > 0
-    inv[pos] = 1.0 / np.sqrt(deg[pos])
-    d = sp.diags_array(inv)
-    return sp.csr_array(d @ a @ d)
 
 
 def bipartite(r: sp.spmatrix | sp.sparray):
@@ -305,7 +282,8 @@ class Interactions:
         r"""Symmetric normalised adjacency :math:`\hat R = D^{-1/2} R D^{-1/2}` (sparse CSR).
 
         Isolated nodes (users or items without any edge) give zero rows. This is
-        the propagation matrix of :class:`GCN` and :class:`LightGCN`.
+        the propagation matrix of :class:`GCN` and :class:`LightGCN`, computed by
+        :func:`convop.graph.normalized_adjacency`.
 
         Examples
         --------
@@ -313,7 +291,8 @@ class Interactions:
         >>> np.round(r.toarray()[0], 4).tolist()
         [0.0, 0.7071, 0.7071]
         """
-        return normalize_adjacency(
+        # convop.graph's normalisation (one rounding per entry, isolated nodes zero)
+        return normalized_adjacency(
             self.bipartite_adjacency(weighted=weighted), self_loops=self_loops
         )
 

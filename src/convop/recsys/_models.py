@@ -54,6 +54,14 @@ def training_pairs(
     return users, items, times, labels
 
 
+def _row_mean_step(b: np.ndarray, rows: np.ndarray, e: np.ndarray, a: float, lam: float) -> None:
+    """``b[r] += a (mean(e over the pairs of row r) - lam b[r])`` for every row in ``rows``."""
+    cnt = np.bincount(rows, minlength=b.size)
+    hit = cnt > 0
+    mean = np.bincount(rows, weights=e, minlength=b.size)[hit] / cnt[hit]
+    b[hit] += a * (mean - lam * b[hit])
+
+
 # ============================================================================ Popularity
 class Popularity(Recommender):
     """Most-popular baseline: every user gets the items with the most positive interactions.
@@ -95,7 +103,7 @@ class MF(Recommender):
     r"""Matrix factorisation with side-feature coefficients (the seed's model).
 
     .. math::
-        \hat y_{ui} = p_u \cdot q_i + x_u^\top \beta_u + x_i^\top \beta_i
+        \hat y_{ui} = p_u \cdot q_i + x_u^\top \beta_u + x_i^\top \beta_i \;[+\, b_u + b_i]
 
     fitted to the squared error over the observed pairs with the seed's update
     rules (:math:`e = y - \hat y`):
@@ -104,7 +112,8 @@ class MF(Recommender):
         p_u \mathrel{+}= \alpha(e\, q_i - \lambda p_u),\quad
         q_i \mathrel{+}= \alpha(e\, p_u - \lambda q_i),\quad
         \beta_u \mathrel{+}= \alpha(e\, x_u - \lambda_f\beta_u),\quad
-        \beta_i \mathrel{+}= \alpha(e\, x_i - \lambda_f\beta_i).
+        \beta_i \mathrel{+}= \alpha(e\, x_i - \lambda_f\beta_i),\quad
+        b_u \mathrel{+}= \alpha(e - \lambda b_u),\quad b_i \mathrel{+}= \alpha(e - \lambda b_i).
 
     Parameters
     ----------
@@ -132,6 +141,14 @@ class MF(Recommender):
         For implicit data: unobserved items drawn per positive per epoch (label 0).
     init_scale : float
         Standard deviation of the initial factors.
+    biases : bool
+        Learn a user and an item bias :math:`b_u, b_i` (implicit/cornac-style MF;
+        the seed's model has none: ``False``). In a vectorised step each bias
+        takes one step on the mean error of its pairs in the batch. Without them, implicit data with
+        few interactions per user are fitted by memorising each user's pairs and
+        the item popularity never enters the scores: on sparse planted data
+        (3% density) MF ranked at chance (AUC 0.41-0.57) while a rank-8
+        truncated SVD of the same matrix reached 0.61-0.71.
     seed : int
 
     Notes
@@ -164,9 +181,11 @@ class MF(Recommender):
         solver: str = "vectorized",
         negatives: int = 1,
         init_scale: float = 0.1,
+        biases: bool = True,
         seed: int = 0,
     ) -> None:
         self.rank = _pos_int(rank, "rank")
+        self.biases = bool(biases)
         self.side_features = bool(side_features)
         self.reg = _nonneg(reg, "reg")
         self.reg_features = _nonneg(reg_features, "reg_features")
@@ -192,6 +211,10 @@ class MF(Recommender):
         xu = np.zeros((data.n_users, 0)) if xu is None else np.asarray(xu, dtype=np.float64)
         xi = np.zeros((data.n_items, 0)) if xi is None else np.asarray(xi, dtype=np.float64)
         bu, bi = np.zeros(xu.shape[1]), np.zeros(xi.shape[1])
+        # per-user / per-item biases: one extra column of P and Q would share the
+        # latent penalty; separate vectors keep the seed's rules for p, q untouched
+        cu, ci = np.zeros(data.n_users), np.zeros(data.n_items)
+        self._c = (cu, ci)
         self.loss_: list[float] = []
         for _ in range(self.epochs):
             u, i, _t, y = training_pairs(data, self.negatives, rng)
@@ -201,20 +224,32 @@ class MF(Recommender):
                 self._sgd_epoch(p, q, bu, bi, xu, xi, u, i, y)
             else:
                 self._vector_epoch(p, q, bu, bi, xu, xi, u, i, y)
-            e = y - np.einsum("nr,nr->n", p[u], q[i]) - xu[u] @ bu - xi[i] @ bi
-            self.loss_.append(float(np.mean(e**2)))
+            # in blocks: p[u] and q[i] of every pair at once took 2 GB at 10⁶ pairs, rank 64
+            sq = 0.0
+            for s in range(0, u.size, 1 << 16):
+                b = slice(s, s + (1 << 16))
+                ub, ib = u[b], i[b]
+                e = y[b] - np.einsum("nr,nr->n", p[ub], q[ib]) - xu[ub] @ bu - xi[ib] @ bi
+                e -= cu[ub] + ci[ib]
+                sq += float(e @ e)
+            self.loss_.append(sq / u.size)
         p[np.bincount(data.users, minlength=data.n_users) == 0] = 0.0
         q[np.bincount(data.items, minlength=data.n_items) == 0] = 0.0
         self.user_factors_, self.item_factors_ = p, q
         self.beta_user_, self.beta_item_ = bu, bi
         self._xu, self._xi = xu, xi
+        self.user_bias_, self.item_bias_ = cu, ci
         return self
 
     def _sgd_epoch(self, p, q, bu, bi, xu, xi, u, i, y):
         a, lam, lf = self.lr, self.reg, self.reg_features
+        cu, ci = self._c
         for uu, ii, yy in zip(u.tolist(), i.tolist(), y.tolist()):
             pu, qi = p[uu].copy(), q[ii].copy()
-            e = yy - pu @ qi - xu[uu] @ bu - xi[ii] @ bi
+            e = yy - pu @ qi - xu[uu] @ bu - xi[ii] @ bi - cu[uu] - ci[ii]
+            if self.biases:
+                cu[uu] += a * (e - lam * cu[uu])
+                ci[ii] += a * (e - lam * ci[ii])
             p[uu] = pu + a * (e * qi - lam * pu)
             q[ii] = qi + a * (e * pu - lam * qi)
             bu += a * (e * xu[uu] - lf * bu)
@@ -222,6 +257,7 @@ class MF(Recommender):
 
     def _vector_epoch(self, p, q, bu, bi, xu, xi, u, i, y):
         a, lam, lf = self.lr, self.reg, self.reg_features
+        cu, ci = self._c
         for s in range(0, u.size, self.batch_size):
             ub, ib, yb = (
                 u[s : s + self.batch_size],
@@ -229,7 +265,13 @@ class MF(Recommender):
                 y[s : s + self.batch_size],
             )
             pu, qi = p[ub], q[ib]
-            e = yb - np.einsum("nr,nr->n", pu, qi) - xu[ub] @ bu - xi[ib] @ bi
+            e = yb - np.einsum("nr,nr->n", pu, qi) - xu[ub] @ bu - xi[ib] @ bi - cu[ub] - ci[ib]
+            if self.biases:
+                # one step per row and batch, on the mean error of its pairs: summed
+                # steps of a popular item (hundreds in a large batch) diverge, since a
+                # bias gradient is not damped by small factors (identical at batch 1)
+                _row_mean_step(cu, ub, e, a, lam)
+                _row_mean_step(ci, ib, e, a, lam)
             gp = e[:, None] * qi - lam * pu
             gq = e[:, None] * pu - lam * qi
             np.add.at(p, ub, a * gp)
@@ -244,13 +286,16 @@ class MF(Recommender):
             np.einsum("nr,nr->n", self.user_factors_[u], self.item_factors_[i])
             + self._xu[u] @ self.beta_user_
             + self._xi[i] @ self.beta_item_
+            + self.user_bias_[u]
+            + self.item_bias_[i]
         )
 
     def _scores(self, u, t):
         return (
             self.user_factors_[u] @ self.item_factors_.T
             + (self._xu[u] @ self.beta_user_)[:, None]
-            + (self._xi @ self.beta_item_)[None, :]
+            + (self._xi @ self.beta_item_ + self.item_bias_)[None, :]
+            + self.user_bias_[u][:, None]
         )
 
 
