@@ -258,6 +258,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             path = args.out / f"{flag}.json"
             path.write_text(json.dumps(rows, indent=1, default=str))
             print(f"wrote {path}")
+            if hasattr(mod, "plot"):  # the subsystem draws its own figure
+                print(f"wrote {mod.plot(rows, args.out / f'{flag}.png')}")
         return 0
 
     def progress(msg: str) -> None:

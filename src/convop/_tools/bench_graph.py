@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from statistics import median
 from typing import Any
 
@@ -25,7 +26,7 @@ import scipy.sparse as sp
 
 from convop.graph import Graph, heat, torus
 
-__all__ = ["main", "random_geometric", "run", "table"]
+__all__ = ["main", "plot", "random_geometric", "run", "table"]
 
 ORDER = 30
 T = 1.0
@@ -182,20 +183,48 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def plot(rows: list[dict], path: Path) -> Path:
+    """Torus sweep: seconds against N for FFT, dense ``eigh`` and Chebyshev, log-log.
+
+    The dense eigendecomposition grows as N³ while the FFT route stays O(N log N); the
+    plot marks the largest N at which ``eigh`` still took under a second.
+    """
+    from matplotlib.figure import Figure
+
+    sweep = [r for r in rows if r["case"] == "torus"]
+    fig = Figure(figsize=(6, 4.2), layout="constrained")
+    ax = fig.subplots()
+    ns = [r["N"] for r in sweep]
+    for method, style in (("fft", "o-"), ("eigh", "s-"), ("chebyshev", "^-")):
+        ax.loglog(ns, [r["seconds"][method] for r in sweep], style, label=method)
+    usable = [r["N"] for r in sweep if r["seconds"]["eigh"] < 1.0]
+    if usable:
+        ax.axvline(max(usable), color="0.6", ls=":", label="eigh < 1 s up to here")
+    ax.set(xlabel="N (nodes of an n × n torus)", ylabel="seconds (median)")
+    ax.set_title("Heat filter on a torus: FFT vs eigendecomposition vs Chebyshev")
+    ax.legend()
+    path = Path(path)
+    fig.savefig(path, dpi=100)
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m convop._tools.bench_graph [--quick] [--json PATH]``."""
+    """``python -m convop._tools.bench_graph [--quick] [--json PATH] [--plot PATH]``."""
     import argparse
     import json
 
     ap = argparse.ArgumentParser(prog="convop bench --graph", description=__doc__)
     ap.add_argument("--quick", action="store_true", help="smaller graphs")
     ap.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
+    ap.add_argument("--plot", metavar="PATH", help="also draw the torus sweep (PNG)")
     args = ap.parse_args(argv)
     rows = run(quick=args.quick, progress=lambda s: print(f"  timing {s} ...", flush=True))
     print(table(rows))
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(rows, fh, indent=1)
+    if args.plot:
+        plot(rows, args.plot)
     return 0
 
 
