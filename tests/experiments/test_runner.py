@@ -45,7 +45,8 @@ class _Checker(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
-        if tag == "section":
+        # the report's own sections (not run, all claims, environment) are "report-*"
+        if tag == "section" and not attrs.get("id", "").startswith("report-"):
             self.sections.append(attrs.get("id", ""))
         if tag == "img":
             self.images.append(attrs.get("src", ""))
@@ -225,3 +226,36 @@ def test_timing_claims_are_reported_but_do_not_fail_a_run():
     assert r.passed and not r.claims[1].passed
     r.claims.append(Claim.at_most("exact again", 1e-12, 1.0))
     assert not r.passed
+
+
+def test_wav_files_get_players_with_paths_relative_to_the_report(
+    tmp_path, fake_registry, monkeypatch
+):
+    # a relative --out makes Result.files relative to the working directory, not to
+    # index.html: the report must still point inside its own folder
+    def run(*, quick=False, seed=0, out_dir=None):
+        res = Result("fake_wav", "Fake WAV")
+        (out_dir / "clip.wav").write_bytes(b"RIFF")
+        res.files.append(out_dir / "clip.wav")
+        res.claims.append(Claim.equal("one", 1, 1))
+        return res
+
+    mod = types.ModuleType("convop.experiments.fake_wav")
+    mod.TITLE, mod.SUMMARY, mod.run = "Fake WAV", "", run
+    fake_registry(fake_wav=mod)
+    monkeypatch.chdir(tmp_path)
+    assert _tour.main(["--out", "rep"]) == 0
+
+    class Audio(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.srcs: list[str] = []
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "audio":
+                self.srcs.append(dict(attrs)["src"])
+
+    page = Audio()
+    page.feed((tmp_path / "rep" / "index.html").read_text(encoding="utf-8"))
+    assert page.srcs == ["fake_wav/clip.wav"]
+    assert (tmp_path / "rep" / page.srcs[0]).is_file()
