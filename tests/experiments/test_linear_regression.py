@@ -68,3 +68,47 @@ def test_post_table_fit():
     a, b = np.polyfit(exp.POST_DILATION, exp.POST_READING_TIME, 1)
     assert a == pytest.approx(exp.POST_SKLEARN[0], rel=1e-9)
     assert b == pytest.approx(exp.POST_SKLEARN[1], rel=1e-9)
+
+
+def _claim(result, start):
+    return next(c for c in result.claims if c.statement.startswith(start))
+
+
+def test_planted_wrong_derivative_fails_the_local_minimum_claim(monkeypatch):
+    """A chain-rule slip in f' (0.5 cos t for 0.5 cos(t/2)) sends gradient descent
+    elsewhere; the expected minimum is found from f alone, so the claim catches it."""
+    monkeypatch.setattr(exp, "_bumpy_grad", lambda t: 0.5 * np.cos(t) + 0.3 + 0.02 * t)
+    assert not _claim(exp.run(quick=True), "Correction: from t = 3").passed
+
+
+def test_planted_least_squares_line_fails_the_lad_claim(monkeypatch):
+    """A 'LAD' solver that returns the least-squares line is not optimal: caught."""
+
+    def least_squares(x, y):
+        theta = np.polyfit(x, y, 1)
+        return theta, float(np.abs(np.polyval(theta, x) - y).mean())
+
+    monkeypatch.setattr(exp, "lad_fit", least_squares)
+    result = exp.run(quick=True)
+    assert not _claim(result, "The LAD optimum from linprog").passed
+    assert _claim(result, "Subgradient descent on the MAE").passed
+
+
+def test_planted_short_subgradient_run_fails(monkeypatch):
+    real = exp.subgradient_l1
+    monkeypatch.setattr(exp, "subgradient_l1", lambda x, y, iters: real(x, y, iters=200))
+    assert not _claim(exp.run(quick=True), "Subgradient descent on the MAE").passed
+
+
+def test_lad_brute_force_against_linprog():
+    rng = np.random.default_rng(5)
+    x = rng.uniform(0, 1, 15)
+    y = 2 * x + rng.laplace(0, 0.3, 15)
+    assert exp.lad_brute_force(x, y) == pytest.approx(exp.lad_fit(x, y)[1], rel=1e-9)
+
+
+def test_downhill_minimum_finds_the_nearest_basin():
+    # two minima, at 0 and at 4 (a local maximum at 2); from 3 the downhill one is 4
+    f = lambda t: (t * (t - 4)) ** 2  # noqa: E731
+    assert exp._downhill_minimum(f, 3.0) == pytest.approx(4.0, abs=1e-6)
+    assert exp._downhill_minimum(f, 1.0) == pytest.approx(0.0, abs=1e-6)

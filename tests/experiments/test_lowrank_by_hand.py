@@ -58,3 +58,55 @@ def test_separable_matches_dense(p, q):
 def test_run_accepts_out_dir(tmp_path):
     res = exp.run(quick=True, out_dir=tmp_path)
     assert res.passed and res.files == []
+
+
+def _claim(result, start):
+    return next(c for c in result.claims if c.statement.startswith(start))
+
+
+def test_planted_wrong_truncation_fails_eckart_young(monkeypatch):
+    """Keeping the r smallest singular pairs instead of the r largest is caught."""
+
+    def smallest(u, s, vt, r):
+        k = len(s)
+        return (u[:, k - r :] * s[k - r :]) @ vt[k - r :]
+
+    monkeypatch.setattr(exp, "truncate", smallest)
+    result = exp.run(quick=True)
+    assert not _claim(result, "Eckart–Young").passed
+    assert not result.passed
+
+
+def test_planted_non_orthogonal_random_basis_fails_the_projection_claim(monkeypatch):
+    """Unit columns that are not orthogonal to each other do not project: caught."""
+
+    def unit_columns(k, r, rng):
+        g = rng.standard_normal((k, r))
+        return g / np.linalg.norm(g, axis=0)
+
+    monkeypatch.setattr(exp, "random_basis", unit_columns)
+    assert not _claim(exp.run(quick=True), "A random rank-r projection").passed
+
+
+def test_planted_swapped_separable_factors_fail_the_output_claims(monkeypatch):
+    """Passing the row factor down the columns (and the other way round) is caught,
+    on the worked example and on the white-noise image."""
+    real = exp.separable_correlate
+    monkeypatch.setattr(exp, "separable_correlate", lambda x, a, b: real(x, b, a))
+    result = exp.run(quick=True)
+    assert not _claim(result, "Separable two-pass output equals").passed
+    assert not _claim(result, "On the white-noise image").passed
+
+
+def test_white_noise_moments_match_simulation():
+    # the mean and spread of ‖e ⋆ X‖² against a Monte-Carlo estimate
+    rng = np.random.default_rng(7)
+    e = rng.standard_normal((3, 3))
+    m = 12
+    sums = [
+        np.sum(correlate2d(rng.standard_normal((m + 2, m + 2)), e, mode="valid") ** 2)
+        for _ in range(4000)
+    ]
+    mean, sd = exp._white_noise_moments(e, m)
+    assert np.mean(sums) == pytest.approx(mean, rel=4 * sd / mean / np.sqrt(4000) + 1e-3)
+    assert np.std(sums) == pytest.approx(sd, rel=0.06)

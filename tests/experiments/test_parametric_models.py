@@ -54,3 +54,35 @@ def test_periodic_eigenvalues_without_matrix():
     lam = exp.periodic_eigenvalues(th, (5, 6)).ravel()
     assert exp.multiset_distance(np.linalg.eigvals(K), lam) < 1e-10
     np.testing.assert_allclose(np.fft.fft2(K[:, 0].reshape(5, 6)).ravel(), lam, atol=1e-12)
+
+
+def test_planted_non_toeplitz_stencil_fails_the_structure_claims(monkeypatch):
+    """A stencil matrix with one stray entry is neither Toeplitz nor circulant: caught."""
+
+    class Stray(Stencil):
+        def matrix(self, theta):
+            K = np.array(super().matrix(theta), dtype=float)
+            K[0, 1] += 1.0  # on a diagonal with other entries (a corner is not)
+            return K
+
+    monkeypatch.setattr(exp, "Stencil", Stray)
+    res = exp.Result("p", "p")
+    exp._structures(res, np.random.default_rng(0))
+    failed = [c.statement for c in res.claims if not c.passed]
+    assert sum("boundary: the core tags" in s for s in failed) == 4, failed
+
+
+def test_no_counted_claim_depends_on_wall_time(monkeypatch):
+    """On a 'loaded machine' (a clock that jumps at random) every counted claim holds."""
+    import time
+
+    rng = np.random.default_rng(0)
+    state = {"t": 0.0}
+
+    def jumpy() -> float:
+        state["t"] += float(rng.exponential(1.0) * 10 ** rng.uniform(-6, 0))
+        return state["t"]
+
+    monkeypatch.setattr(exp.time, "perf_counter", jumpy)
+    assert time.perf_counter is jumpy  # the module uses the global time module
+    assert exp.run(quick=True).passed

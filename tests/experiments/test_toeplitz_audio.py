@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +37,7 @@ def test_wav_files_written_and_readable(written: tuple[Result, Path]) -> None:
         assert Path(path).parent == out and Path(path).suffix == ".wav"
         rate, data = scipy.io.wavfile.read(path)
         assert rate == ta.RATE
-        assert data.dtype == np.int16 and data.shape == (70_560,)
+        assert data.dtype == np.int16 and data.shape == (70_641,)
         assert 0 < np.abs(data.astype(int)).max() <= 32767
     rate, clip = scipy.io.wavfile.read(out / "clip.wav")
     ref, _ = ta.synthesize_clip(seed=0)
@@ -57,10 +58,62 @@ def test_same_seed_same_numbers() -> None:
     assert not np.array_equal(x2, x3)
 
 
-def test_clip_has_exactly_3_2_seconds() -> None:
+def test_clip_has_the_notes_sample_count() -> None:
+    # the notes: 70641 samples at 22.05 kHz, "3.2 s" (70641 / 22050 = 3.2037 s)
     clip, onsets = ta.synthesize_clip(seed=0)
-    assert clip.size == 70_560 == round(3.2 * 22_050)
+    assert clip.size == 70_641
+    assert round(clip.size / 22_050, 1) == 3.2
     assert onsets.tolist() == [s for _, _, s, _ in ta.NOTES]
+
+
+def test_wav_frames_reads_what_scipy_wrote(tmp_path: Path) -> None:
+    x = np.sin(np.arange(1234) / 7.0)
+    path = tmp_path / "x.wav"
+    path.write_bytes(ta.wav_bytes(x))
+    rate, data = scipy.io.wavfile.read(path)
+    assert ta.wav_frames(path.read_bytes()) == (data.shape[0], rate) == (1234, ta.RATE)
+
+
+def _claim(res: Result, start: str):
+    return next(c for c in res.claims if c.statement.startswith(start))
+
+
+def test_planted_short_writer_fails_the_sample_count_claim(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A writer that drops the tail (writes round(3.2 · 22050) samples) is caught."""
+    real = ta.wav_bytes
+    monkeypatch.setattr(ta, "wav_bytes", lambda x: real(x[: round(3.2 * ta.RATE)]))
+    res = ta.run(quick=True, seed=0)
+    assert not _claim(res, "The synthesised clip, written as a WAV").passed
+    assert _claim(res, "The file's duration").passed  # 3.2000 s still rounds to 3.2
+    assert not res.passed
+
+
+def test_planted_wrong_rate_fails_the_duration_claim(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A writer that stamps 44.1 kHz into the header halves the file's duration."""
+
+    def doubled_rate(x: np.ndarray) -> bytes:
+        buf = io.BytesIO()
+        scipy.io.wavfile.write(buf, 2 * ta.RATE, (1000 * x).astype(np.int16))
+        return buf.getvalue()
+
+    monkeypatch.setattr(ta, "wav_bytes", doubled_rate)
+    res = ta.run(quick=True, seed=0)
+    assert _claim(res, "The synthesised clip, written as a WAV").passed
+    assert not _claim(res, "The file's duration").passed
+
+
+def test_planted_exact_3_2_s_clip_fails_the_sample_count_claim(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Synthesising exactly 3.2 s (70 560 samples) is not the notes' clip."""
+    real = ta.synthesize_clip
+    monkeypatch.setattr(
+        ta, "synthesize_clip", lambda **kw: real(**kw, samples=round(3.2 * ta.RATE))
+    )
+    claim = _claim(ta.run(quick=True, seed=0), "The synthesised clip, written as a WAV")
+    assert not claim.passed and claim.measured == 70_560
 
 
 def test_toeplitz_matrix_is_valid_correlation() -> None:

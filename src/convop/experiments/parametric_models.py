@@ -211,14 +211,15 @@ def _show(
     return im
 
 
-def _timed(fn: Any, repeat: int) -> tuple[Any, float]:
-    best = float("inf")
+def _timed(fn: Any, repeat: int) -> tuple[Any, float, tuple[float, float]]:
+    """``fn()``, the median of ``repeat`` wall times and their (min, max) spread."""
+    times = []
     out = None
     for _ in range(repeat):
         t0 = time.perf_counter()
         out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return out, best
+        times.append(time.perf_counter() - t0)
+    return out, float(np.median(times)), (min(times), max(times))
 
 
 # -- the experiment ---------------------------------------------------------------------------
@@ -406,37 +407,48 @@ def _structures(res: Result, rng: np.random.Generator) -> None:
 def _spectra(res: Result, rng: np.random.Generator, quick: bool) -> None:
     sizes = [16, 64, 128] if quick else [16, 64, 256, 512]
     rows, worst = [], 0.0
-    eig_t, fft_t = [], []
+    speedups = []
     for n in sizes:
         S = Stencil(3, n, "periodic")
         th = rng.standard_normal(3)
         K = S.matrix(th)
-        ev, te = _timed(lambda K=K: np.linalg.eigvals(K), 1 if n >= 256 else 3)
-        lam, tf = _timed(lambda K=K: np.fft.fft(K[:, 0]), 20)
+        ev, te, te_range = _timed(lambda K=K: np.linalg.eigvals(K), 3 if n >= 256 else 5)
+        lam, tf, tf_range = _timed(lambda K=K: np.fft.fft(K[:, 0]), 21)
         err = multiset_distance(ev, lam) / np.abs(lam).max()
         worst = max(worst, err)
-        eig_t.append(te)
-        fft_t.append(tf)
-        rows.append([n, te * 1e3, tf * 1e3, te / tf, err])
+        # the speed-up's spread: slowest eig over fastest fft, and the other way round
+        speedups.append((te / tf, te_range[0] / tf_range[1], te_range[1] / tf_range[0]))
+        rows.append(
+            [
+                n,
+                f"{te * 1e3:.3g} [{te_range[0] * 1e3:.3g}, {te_range[1] * 1e3:.3g}]",
+                f"{tf * 1e3:.3g} [{tf_range[0] * 1e3:.3g}, {tf_range[1] * 1e3:.3g}]",
+                f"{te / tf:.3g}",
+                err,
+            ]
+        )
     res.table(
         "Eigenvalues of a periodic 3-point stencil: numpy.linalg.eigvals(K) versus "
-        "fft of K's first column",
-        ["n", "eig time [ms]", "fft time [ms]", "eig / fft", "matching error / max|λ|"],
+        "fft of K's first column (times: median [min, max] of the repeats)",
+        ["n", "eig time [ms]", "fft time [ms]", "eig / fft (medians)", "matching error / max|λ|"],
         rows,
     )
-    res.claims += [
+    res.claims.append(
         Claim.at_most(
             f"eig(K) and fft(K u₁) agree as multisets for n = {sizes}: worst "
             "relative matching distance",
             1e-10,
             worst,
-        ),
-        Claim.at_least(
-            f"FFT beats eig by at least 10× at n = {sizes[-1]}: speed-up",
-            10.0,
-            eig_t[-1] / fft_t[-1],
-        ).as_timing(),
-    ]
+        )
+    )
+    mid, lo, hi = speedups[-1]
+    res.text.append(
+        f"Cost, an illustration rather than a claim: at n = {sizes[-1]} one FFT of the "
+        f"first column takes 1/{mid:.3g} of the time of numpy.linalg.eigvals (ratio of "
+        f"medians; {lo:.3g} to {hi:.3g} between the extreme repeats). Dense eigenvalues "
+        "cost O(n³) against O(n log n), so the gap widens with n; wall times on a shared "
+        "machine are not checked."
+    )
     n = 16
     S = Stencil(3, n, "periodic")
     th = rng.standard_normal(3)
@@ -659,7 +671,8 @@ def run(*, quick: bool = False, seed: int = 0, out_dir: Path | None = None) -> R
     Parameters
     ----------
     quick : bool
-        Stop the eigenvalue timing at n = 128 instead of 512.
+        Stop the eigenvalue comparison (and its illustrative timing) at n = 128
+        instead of 512.
     seed : int
         Seed of the random stencils, parameters and inputs.
     out_dir : Path, optional

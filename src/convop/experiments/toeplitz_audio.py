@@ -14,11 +14,15 @@ Examples
 [[1.0, 2.0, 3.0, 0.0, 0.0], [0.0, 1.0, 2.0, 3.0, 0.0], [0.0, 0.0, 1.0, 2.0, 3.0]]
 >>> clip, onsets = synthesize_clip(seed=0)
 >>> clip.shape, clip.dtype
-((70560,), dtype('float64'))
+((70641,), dtype('float64'))
+>>> wav_frames(wav_bytes(clip))
+(70641, 22050)
 """
 
 from __future__ import annotations
 
+import io
+import wave
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -47,28 +51,31 @@ __all__ = [
     "run",
     "synthesize_clip",
     "toeplitz_matrix",
+    "wav_bytes",
+    "wav_frames",
 ]
 
 TITLE = "Convolution as a sparse Toeplitz layer: listening to pitch kernels"
 SUMMARY = (
     "A fully connected layer on raw audio needs one weight per input sample for every "
-    "output: a 3.2 s clip at 22 050 Hz has 70 560 samples, so a same-size dense layer "
-    "has about 5·10⁹ weights. Locality (zero weights far from the diagonal) and "
-    "stationarity (the same weights at every position) turn that matrix into a banded "
-    "Toeplitz matrix: a convolution, with as many parameters as kernel taps. The "
-    "section draws such a matrix next to its dense counterpart. It then synthesises a "
-    "four-note melody (the descending Windows XP shutdown motif, first note near "
-    "1 660 Hz) with a little noise. The melody is convolved with one matched pitch "
-    "kernel per note, a Hann-windowed sinusoid. Each response lights up only while its "
-    "note sounds, and the envelope's rise marks the onset. The clip and the four "
-    "responses are written as WAV files to listen to."
+    "output: the source notes' 3.2 s clip at 22 050 Hz has 70 641 samples, so a "
+    "same-size dense layer has about 5·10⁹ weights. Locality (zero weights far from "
+    "the diagonal) and stationarity (the same weights at every position) turn that "
+    "matrix into a banded Toeplitz matrix: a convolution, with as many parameters as "
+    "kernel taps. The section draws such a matrix next to its dense counterpart. It "
+    "then synthesises a four-note melody of the notes' length (the descending Windows "
+    "XP shutdown motif, first note near 1 660 Hz) with a little noise. The melody is "
+    "convolved with one matched pitch kernel per note, a Hann-windowed sinusoid. Each "
+    "response lights up only while its note sounds, and the envelope's rise marks the "
+    "onset. The clip and the four responses are written as WAV files to listen to."
 )
 
 #: sampling rate of the clip, in Hz
 RATE = 22_050
-#: duration of the clip, in s
+#: duration of the clip as the notes give it, in s (to one decimal)
 DURATION = 3.2
-#: the sample count the source notes print for their 3.2 s clip (it is 3.2037 s)
+#: the sample count the notes print for their clip: 70 641 / 22 050 = 3.2037 s, which
+#: is their 3.2 s to the one decimal they give
 NOTES_SAMPLE_COUNT = 70_641
 
 #: the melody: (name, MIDI note number, onset in s, end in s)
@@ -127,8 +134,11 @@ def _sparse_same_convolution(kernel: np.ndarray, n: int) -> scipy.sparse.csr_arr
     return scipy.sparse.dia_array((np.array(data), offsets), shape=(n, n)).tocsr()
 
 
-def synthesize_clip(*, seed: int = 0, noise: float = 0.01) -> tuple[np.ndarray, np.ndarray]:
-    """The four-note clip: exactly ``round(DURATION * RATE)`` samples at :data:`RATE`.
+def synthesize_clip(
+    *, seed: int = 0, noise: float = 0.01, samples: int = NOTES_SAMPLE_COUNT
+) -> tuple[np.ndarray, np.ndarray]:
+    """The four-note clip: ``samples`` samples at :data:`RATE`, by default as long as
+    the notes' clip (:data:`NOTES_SAMPLE_COUNT`, 3.2037 s).
 
     Each note is a sinusoid of random phase with a 5 ms linear attack, an
     exponential decay and a 5 ms release at the next note's onset. Seeded
@@ -136,13 +146,13 @@ def synthesize_clip(*, seed: int = 0, noise: float = 0.01) -> tuple[np.ndarray, 
 
     Returns
     -------
-    clip : (70560,) ndarray
+    clip : (samples,) ndarray
         Samples, peak amplitude about 0.5.
     onsets : (4,) ndarray
         True onset times in s.
     """
     rng = np.random.default_rng(seed)
-    n = round(DURATION * RATE)
+    n = int(samples)
     t = np.arange(n) / RATE
     clip = np.zeros(n)
     for _, midi, start, end in NOTES:
@@ -182,10 +192,33 @@ def _convolver() -> tuple[str, Callable[[np.ndarray, np.ndarray], np.ndarray]]:
     return "scipy.signal.fftconvolve", lambda x, k: scipy.signal.fftconvolve(x, k, mode="same")
 
 
-def _write_wav(path: Path, x: np.ndarray) -> Path:
+def wav_bytes(x: np.ndarray) -> bytes:
+    """``x`` as a mono 16-bit PCM WAV file at :data:`RATE`, peak scaled to 90 % of full scale.
+
+    Examples
+    --------
+    >>> wav_frames(wav_bytes(np.zeros(5)))
+    (5, 22050)
+    """
     peak = float(np.max(np.abs(x)))
     pcm = np.round(0.9 * 32767 * x / (peak if peak > 0 else 1.0)).astype(np.int16)
-    scipy.io.wavfile.write(path, RATE, pcm)
+    buf = io.BytesIO()
+    scipy.io.wavfile.write(buf, RATE, pcm)
+    return buf.getvalue()
+
+
+def wav_frames(data: bytes) -> tuple[int, int]:
+    """``(frames, frame rate)`` read from a WAV file's header by the standard library.
+
+    Python's :mod:`wave` reader is independent of the scipy writer, so the
+    numbers are a measurement of what was written, not an echo of it.
+    """
+    with wave.open(io.BytesIO(data), "rb") as w:
+        return w.getnframes(), w.getframerate()
+
+
+def _write_wav(path: Path, x: np.ndarray) -> Path:
+    path.write_bytes(wav_bytes(x))
     return path
 
 
@@ -231,34 +264,37 @@ def run(*, quick: bool = False, seed: int = 0, out_dir: Path | None = None) -> R
         ),
     ]
 
-    # -- the clip --------------------------------------------------------------------
+    # -- the clip, as the notes describe it: 70 641 samples at 22.05 kHz ----------------
     clip, onsets = synthesize_clip(seed=seed)
     n = clip.size
+    clip_wav = wav_bytes(clip)
+    frames, frame_rate = wav_frames(clip_wav)
     res.claims += [
         Claim.equal(
-            "A 3.2 s clip at 22 050 Hz has 3.2 × 22 050 = 70 560 samples (the notes "
-            "print 70 641, which is 3.2037 s)",
-            70_560,
-            n,
+            "The synthesised clip, written as a WAV file and read back (Python's wave "
+            "module), has the 70 641 samples the notes print for their clip",
+            NOTES_SAMPLE_COUNT,
+            frames,
+            detail=f"{n} samples synthesised, {frames} frames at {frame_rate} Hz in the file",
         ),
         Claim.close(
-            "Duration implied by the notes' 70 641 samples at 22 050 Hz (s)",
-            3.2037,
-            NOTES_SAMPLE_COUNT / RATE,
-            atol=5e-5,
+            "The file's duration, frames / frame rate from its header, is the notes' "
+            "3.2 s to the one decimal they give (s)",
+            DURATION,
+            frames / frame_rate,
+            atol=0.05,
             rtol=0.0,
         ),
     ]
     res.text.append(
-        f"Sample count. The source notes give 70 641 samples at 22.05 kHz and call the "
-        f"clip 3.2 s long. 70 641 / 22 050 = {NOTES_SAMPLE_COUNT / RATE:.4f} s, which "
-        f"rounds to 3.2 s, but a clip of exactly 3.2 s has 3.2 × 22 050 = "
-        f"{round(DURATION * RATE)} samples, {NOTES_SAMPLE_COUNT - round(DURATION * RATE)} "
-        "fewer. The two figures agree only after rounding the duration. The clip here is "
-        f"generated with exactly {n} samples (3.2000 s). The notes name only the first "
-        "pitch (near 1 600 Hz on their spectrogram). The other three follow the melody "
-        "of the clip they analyse, the Windows XP shutdown sound: A♭6, E♭6, A♭5, B♭5, "
-        "equal-tempered with A4 = 440 Hz."
+        f"Sample count. The notes load a clip of 70 641 samples at 22.05 kHz and call it "
+        f"3.2 s long: 70 641 / 22 050 = {NOTES_SAMPLE_COUNT / RATE:.4f} s, which is 3.2 s "
+        "to the one decimal they give, so the two figures agree. The clip here is "
+        f"synthesised with the same length; the WAV file written from it holds {frames} "
+        f"frames at {frame_rate} Hz, {frames / frame_rate:.4f} s. The notes name only the "
+        "first pitch (near 1 600 Hz on their spectrogram). The other three follow the "
+        "melody of the clip they analyse, the Windows XP shutdown sound: A♭6, E♭6, A♭5, "
+        "B♭5, equal-tempered with A4 = 440 Hz."
     )
 
     freqs = np.array([note_frequency(m) for _, m, _, _ in NOTES])
@@ -391,7 +427,9 @@ def run(*, quick: bool = False, seed: int = 0, out_dir: Path | None = None) -> R
     if out_dir is not None:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        res.files.append(_write_wav(out / "clip.wav", clip))
+        # the very bytes measured above
+        (out / "clip.wav").write_bytes(clip_wav)
+        res.files.append(out / "clip.wav")
         for k, ((name, _, _, _), r) in enumerate(zip(NOTES, responses), start=1):
             label = name.replace("♭", "b")
             res.files.append(_write_wav(out / f"response_{k}_{label}.wav", r))
@@ -445,7 +483,7 @@ def _fig_spectrogram(
     fig, (a1, a2) = new_figure(1, 2, width=8.0, height=2.8)
     t = np.arange(clip.size) / RATE
     a1.plot(t, clip, lw=0.4)
-    a1.set_xlim(0, DURATION)
+    a1.set_xlim(0, clip.size / RATE)
     a1.set_xlabel("time (s)")
     a1.set_ylabel("amplitude (FS)")
     db = 10 * np.log10(Sxx + 1e-12)
@@ -453,7 +491,7 @@ def _fig_spectrogram(
     im = a2.pcolormesh(
         ts, f[keep], db[keep], shading="auto", cmap="magma", vmin=db.max() - 80, vmax=db.max()
     )
-    a2.set_xlim(0, DURATION)
+    a2.set_xlim(0, clip.size / RATE)
     a2.set_xlabel("time (s)")
     a2.set_ylabel("frequency (Hz)")
     fig.colorbar(im, ax=a2, label="PSD (dB re 1 FS²/Hz)")
@@ -489,7 +527,7 @@ def _fig_responses(
     freqs: np.ndarray,
 ) -> Any:
     fig, axes = new_figure(1, len(responses), width=8.0, height=1.6)
-    step = 4  # plot every 4th sample: 17 640 points per panel are plenty
+    step = 4  # plot every 4th sample: about 17 700 points per panel are plenty
     for k, ax in enumerate(axes):
         ax.plot(t[::step], responses[k][::step], color="0.7", lw=0.3)
         ax.plot(
@@ -501,7 +539,7 @@ def _fig_responses(
         )
         ax.axvline(onsets[k], color="k", ls="--", lw=0.8)
         ax.axvline(detected[k], color="r", ls=":", lw=1.2)
-        ax.set_xlim(0, DURATION)
+        ax.set_xlim(0, t[-1])
         ax.set_ylabel("response (FS)")
         ax.legend(loc="upper right")
     axes[-1].set_xlabel("time (s)")
