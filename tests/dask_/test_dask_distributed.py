@@ -85,22 +85,43 @@ def test_cgls_on_the_cluster(client):
     np.testing.assert_allclose(x.compute(), ref, atol=1e-10)
 
 
+def _ours(keys, graph_keys):
+    return [key for key in keys if key in graph_keys]
+
+
 def test_worker_killed_mid_computation(client):
+    """SIGKILL a worker process while it holds finished results of the computation and
+    runs another of its tasks: the lost pieces are recomputed on the other worker."""
     rng = np.random.default_rng(2)
     x = rng.standard_normal(16 * 50)
     k = rng.standard_normal(9)
     xd = da.from_array(x, chunks=50).map_blocks(_slow, 0.25, dtype=x.dtype)
     y = cd.convolve(xd, k, "same", boundary="symmetric")
+    graph_keys = set(y.__dask_graph__())
     future = client.compute(y)
-    deadline = time.monotonic() + 30
-    while not any(client.processing().values()) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.6)  # a few blocks done, others running
+    # mid-computation, not before: wait for a worker that holds finished pieces of
+    # this graph (they die with it) and is processing more of them
+    victim = None
+    deadline = time.monotonic() + 60
+    while victim is None and time.monotonic() < deadline and not future.done():
+        held, running = client.has_what(), client.processing()
+        for addr, keys in held.items():
+            if _ours(keys, graph_keys) and _ours(running.get(addr, ()), graph_keys):
+                victim = addr
+                break
+        else:
+            time.sleep(0.02)
+    assert victim is not None, "no worker was ever both holding and running our tasks"
     assert not future.done()
-    pids = client.run(os.getpid)
-    victim = sorted(pids)[0]
-    os.kill(pids[victim], signal.SIGKILL)
+    pid = client.run(os.getpid, workers=[victim])[victim]
+    os.kill(pid, signal.SIGKILL)
+    # the scheduler sees the worker go while the result is still pending
+    deadline = time.monotonic() + 30
+    while victim in client.scheduler_info()["workers"] and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert victim not in client.scheduler_info()["workers"]
+    assert not future.done(), "the computation finished before the worker was lost"
     got = future.result(timeout=120)
     assert_close(got, convolve(x, k, "same", boundary="symmetric"))
-    # the nanny restarted the worker: the cluster still has two
+    # the nanny restarted the worker (under a new address): the cluster has two again
     client.wait_for_workers(2, timeout=60)

@@ -9,23 +9,31 @@ of issue 20 and take minutes):
 2. ``3-D volume``: 1024×1024×256 float32 (1 GiB) with a 7³ kernel, ``same``,
    ``reflect``, written to zarr; peak resident memory. Chunks 64×128×64 (2 MiB):
    the halo exchange keeps a front of neighbouring chunks alive, so the peak grows
-   with the chunk size (measured 0.85–0.87 GiB here, against 0.99 GiB with
-   128×128×64, 1.18 GiB with 128³ and 1.58 GiB with 256×256×128).
+   with the chunk size (the peaks per chunking are in README.md and
+   ``benchmarks/results/convop-bench-dask-*.txt``).
 3. ``throughput``: a 1-D signal that fits (2²⁴ samples, K = 4097): the in-memory
-   :func:`convop.convolve` against the Dask path on 1 and 2 threads (medians and
-   spreads over rounds, the three interleaved), and the parallel efficiency.
-4. ``dask_image``: :func:`dask_image.ndfilters.convolve` (mode ``mirror`` = convop's
+   :func:`convop.convolve` against the Dask path on the threaded scheduler, with
+   convop's defaults and with one core each (medians and spreads over rounds, the
+   variants interleaved), and the parallel efficiency from 1 to 2 threads.
+4. ``cluster``: the same signal on ``distributed.LocalCluster`` s of 1 and 2 worker
+   processes (one thread each): the parallel efficiency from 1 to 2 workers.
+5. ``dask_image``: :func:`dask_image.ndfilters.convolve` (mode ``mirror`` = convop's
    ``reflect``) against convop on the same 3-D problem (a reduced volume: its direct
    343-tap filter takes minutes on the full one), values compared.
+
+Parallel efficiency is ``t1 / (2 t2)`` (1 = twice as fast on two).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from functools import partial
 from statistics import median
 from typing import Any
 
@@ -124,8 +132,16 @@ def _memory_case(
 
 
 def _throughput(n: int, k: int, rounds: int, seed: int) -> dict:
+    """The in-memory path against the threaded scheduler on the same signal.
+
+    Two comparisons, each on equal cores: convop's defaults (the in-memory call may use
+    every core inside its FFTs; Dask on 2 threads), and one core each
+    (``convop.options(workers=1)``, which Dask's threads inherit; Dask on 1 thread).
+    The parallel efficiency compares Dask on 1 and 2 threads, every task on one core.
+    """
     da = require("dask.array", "dask", "convop bench --dask")
     dask = require("dask", "dask", "convop bench --dask")
+    from convop._core.config import options
     from convop._operators.functional import convolve
     from convop.dask import convolve as dconvolve
 
@@ -136,12 +152,35 @@ def _throughput(n: int, k: int, rounds: int, seed: int) -> dict:
     yd = dconvolve(xd, kern, "same")
     ref = convolve(x, kern, "same")
     err = float(np.abs(yd.compute() - ref).max() / np.abs(ref).max())
-    times: dict[str, list[float]] = {"in-memory": [], "dask 1 thread": [], "dask 2 threads": []}
+
+    def in_memory(workers: int | None) -> Callable[[], Any]:
+        def call() -> Any:
+            with options(workers=workers):
+                return convolve(x, kern, "same")
+
+        return call
+
+    def on_threads(threads: int, workers: int | None) -> Callable[[], Any]:
+        def call() -> Any:
+            with (
+                options(workers=workers),
+                dask.config.set(scheduler="threads", num_workers=threads),
+            ):
+                return yd.compute()
+
+        return call
+
+    variants = {
+        "in-memory": in_memory(None),
+        "dask 2 threads": on_threads(2, None),
+        "in-memory 1 core": in_memory(1),
+        "dask 1 thread 1 core": on_threads(1, 1),
+        "dask 2 threads 1 core each": on_threads(2, 1),
+    }
+    times: dict[str, list[float]] = {label: [] for label in variants}
     for _ in range(rounds):  # interleaved: load changes hit every variant alike
-        times["in-memory"].append(_timed(lambda: convolve(x, kern, "same")))
-        for label, workers in (("dask 1 thread", 1), ("dask 2 threads", 2)):
-            with dask.config.set(scheduler="threads", num_workers=workers):
-                times[label].append(_timed(yd.compute))
+        for label, fn in variants.items():
+            times[label].append(_timed(fn))
     med = {key: median(v) for key, v in times.items()}
     return {
         "case": "throughput",
@@ -149,10 +188,76 @@ def _throughput(n: int, k: int, rounds: int, seed: int) -> dict:
         "kernel": str(k),
         "chunks": str(xd.chunks[0][0]),
         "times": {key: _spread(v) for key, v in times.items()},
-        "ratio_1thread_vs_memory": med["in-memory"] / med["dask 1 thread"],
-        "ratio_2threads_vs_memory": med["in-memory"] / med["dask 2 threads"],
-        "parallel_efficiency": med["dask 1 thread"] / (2 * med["dask 2 threads"]),
+        "ratio_vs_memory": med["in-memory"] / med["dask 2 threads"],
+        "ratio_1core_vs_memory_1core": med["in-memory 1 core"] / med["dask 1 thread 1 core"],
+        "parallel_efficiency": med["dask 1 thread 1 core"]
+        / (2 * med["dask 2 threads 1 core each"]),
         "max_rel_error": err,
+    }
+
+
+def _cluster_efficiency(n: int, k: int, rounds: int, seed: int) -> dict:
+    """Parallel efficiency from 1 to 2 workers of a ``distributed.LocalCluster`` (worker
+    processes of one thread each), ``t1 / (2 t2)``.
+
+    Both clusters run side by side and the rounds alternate between them, so a change
+    of load on the shared machine hits both alike. The signal is persisted on the
+    workers first and the result persisted there (``persist`` + ``wait``): the time is
+    the convolution with its halo exchange, not shipping 4 bytes a sample to and from
+    the client.
+    """
+    try:
+        distributed = require("distributed", "dask", "convop bench --dask")
+    except ImportError:
+        return {"case": "cluster", "skipped": "distributed not installed"}
+    da = require("dask.array", "dask", "convop bench --dask")
+    from convop._operators.functional import convolve
+    from convop.dask import convolve as dconvolve
+
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(n).astype(np.float32)
+    kern = np.hanning(k).astype(np.float32)
+    ref = convolve(x, kern, "same")
+    chunk = max(n // 8, 4 * k)
+    times: dict[str, list[float]] = {"1 worker": [], "2 workers": []}
+    errors = []
+    with ExitStack() as stack:
+        runs = {}
+        for w in (1, 2):
+            cluster = stack.enter_context(
+                distributed.LocalCluster(
+                    n_workers=w,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                )
+            )
+            client = stack.enter_context(distributed.Client(cluster, set_as_default=False))
+            xd = client.persist(da.from_array(x, chunks=chunk))
+            distributed.wait(xd)
+            yd = dconvolve(xd, kern, "same")
+            # also warms the workers up (imports, FFT plans) before anything is timed
+            got = client.compute(yd).result()
+            errors.append(float(np.abs(got - ref).max() / np.abs(ref).max()))
+            runs[f"{w} worker" + ("s" if w > 1 else "")] = (client, yd)
+
+        def once(client: Any, yd: Any) -> None:
+            distributed.wait(client.persist(yd))  # released when the result is dropped
+
+        for _ in range(rounds):
+            for label, (client, yd) in runs.items():
+                times[label].append(_timed(partial(once, client, yd)))
+    med = {key: median(v) for key, v in times.items()}
+    return {
+        "case": "cluster",
+        "shape": str(n),
+        "kernel": str(k),
+        "chunks": str(chunk),
+        "times": {key: _spread(v) for key, v in times.items()},
+        "parallel_efficiency": med["1 worker"] / (2 * med["2 workers"]),
+        "max_rel_error": max(errors),
     }
 
 
@@ -188,37 +293,59 @@ def _vs_dask_image(shape: tuple, chunks: tuple, rounds: int, seed: int) -> dict:
     }
 
 
-def run(quick: bool = False, seed: int = 0) -> list[dict]:
-    """Run the cases (reduced sizes when ``quick``) and return one dict per case."""
-    rows = []
+#: the cases :func:`run` knows, in the order it runs them
+CASES = ("1-D", "3-D", "throughput", "cluster", "dask_image")
+
+
+def run(quick: bool = False, seed: int = 0, cases: Sequence[str] | None = None) -> list[dict]:
+    """Run the cases (reduced sizes when ``quick``; ``cases``: a subset of
+    :data:`CASES`, default all) and return one dict per case."""
+    chosen = CASES if cases is None else tuple(cases)
+    unknown = sorted(set(chosen) - set(CASES))
+    if unknown:
+        raise ValueError(f"unknown cases {unknown}; expected some of {CASES}")
     if quick:
-        rows.append(_memory_case("1-D to zarr", (2**22,), (2**19,), np.hanning(4097), "zero", seed))
-        rows.append(
-            _memory_case(
+        sizes: dict[str, Callable[[], dict]] = {
+            "1-D": lambda: _memory_case(
+                "1-D to zarr", (2**22,), (2**19,), np.hanning(4097), "zero", seed
+            ),
+            "3-D": lambda: _memory_case(
                 "3-D to zarr", (128, 128, 64), (64, 64, 64), np.ones((7, 7, 7)), "reflect", seed
-            )
-        )
-        rows.append(_throughput(2**20, 4097, 3, seed))
-        rows.append(_vs_dask_image((64, 64, 32), (32, 32, 32), 2, seed))
+            ),
+            "throughput": lambda: _throughput(2**20, 4097, 3, seed),
+            "cluster": lambda: _cluster_efficiency(2**20, 4097, 3, seed),
+            "dask_image": lambda: _vs_dask_image((64, 64, 32), (32, 32, 32), 2, seed),
+        }
     else:
-        rows.append(_memory_case("1-D to zarr", (2**30,), (2**23,), np.hanning(4097), "zero", seed))
-        rows.append(
-            _memory_case(
+        sizes = {
+            "1-D": lambda: _memory_case(
+                "1-D to zarr", (2**30,), (2**23,), np.hanning(4097), "zero", seed
+            ),
+            "3-D": lambda: _memory_case(
                 "3-D to zarr",
                 (1024, 1024, 256),
-                (128, 128, 64),
+                (64, 128, 64),
                 np.ones((7, 7, 7)) / 343,
                 "reflect",
                 seed,
-            )
-        )
-        rows.append(_throughput(2**24, 4097, 5, seed))
-        rows.append(_vs_dask_image((256, 256, 128), (128, 128, 128), 3, seed))
+            ),
+            "throughput": lambda: _throughput(2**24, 4097, 5, seed),
+            "cluster": lambda: _cluster_efficiency(2**24, 4097, 5, seed),
+            "dask_image": lambda: _vs_dask_image((256, 256, 128), (128, 128, 128), 3, seed),
+        }
+    rows = [sizes[c]() for c in CASES if c in chosen]
     for r in rows:
         for key in list(r):
             if isinstance(r[key], np.generic):
                 r[key] = r[key].item()
     return rows
+
+
+def _ms(times: dict) -> str:
+    return ", ".join(
+        f"{k} {v['median'] * 1e3:.4g} ms [{v['min'] * 1e3:.4g}-{v['max'] * 1e3:.4g}]"
+        for k, v in times.items()
+    )
 
 
 def table(rows: list[dict]) -> str:
@@ -236,16 +363,19 @@ def table(rows: list[dict]) -> str:
                 f"chunk {r['max_rel_error']:.1e}"
             )
         elif r["case"] == "throughput":
-            t = r["times"]
-            parts = ", ".join(
-                f"{k} {v['median'] * 1e3:.4g} ms [{v['min'] * 1e3:.4g}-{v['max'] * 1e3:.4g}]"
-                for k, v in t.items()
-            )
             lines.append(
-                f"throughput N={r['shape']} K={r['kernel']} chunks {r['chunks']}: {parts}; "
-                f"dask/in-memory throughput {r['ratio_1thread_vs_memory']:.2f}x (1 thread), "
-                f"{r['ratio_2threads_vs_memory']:.2f}x (2 threads); parallel efficiency "
+                f"throughput N={r['shape']} K={r['kernel']} chunks {r['chunks']}: "
+                f"{_ms(r['times'])}; dask/in-memory throughput {r['ratio_vs_memory']:.2f}x "
+                f"(defaults, dask on 2 threads), {r['ratio_1core_vs_memory_1core']:.2f}x "
+                f"(one core each); parallel efficiency 1->2 threads "
                 f"{r['parallel_efficiency']:.2f}"
+            )
+        elif r["case"] == "cluster":
+            lines.append(
+                f"LocalCluster N={r['shape']} K={r['kernel']} chunks {r['chunks']} (worker "
+                f"processes, 1 thread each, persist + wait): {_ms(r['times'])}; parallel "
+                f"efficiency 1->2 workers {r['parallel_efficiency']:.2f}; max rel error "
+                f"{r['max_rel_error']:.1e}"
             )
         else:
             t = r["times"]
