@@ -196,6 +196,19 @@ def _throughput(n: int, k: int, rounds: int, seed: int) -> dict:
     }
 
 
+def _wait(client: Any, collection: Any) -> None:
+    """Block until a persisted collection's pieces are in memory on ``client``'s cluster.
+
+    ``distributed.wait`` looks up the *default* client, and the bench's clients are
+    deliberately not made default (a library must not change the caller's current
+    client), so it would fail with "No clients found"; ``as_current`` scopes it.
+    """
+    import distributed
+
+    with client.as_current():
+        distributed.wait(distributed.futures_of(collection))
+
+
 def _cluster_efficiency(n: int, k: int, rounds: int, seed: int) -> dict:
     """Parallel efficiency from 1 to 2 workers of a ``distributed.LocalCluster`` (worker
     processes of one thread each), ``t1 / (2 t2)``.
@@ -230,13 +243,13 @@ def _cluster_efficiency(n: int, k: int, rounds: int, seed: int) -> dict:
                     threads_per_worker=1,
                     processes=True,
                     host="127.0.0.1",
-                    dashboard_address=None,
+                    dashboard_address=":0",  # a free port: no clash, no warning
                     silence_logs=logging.ERROR,
                 )
             )
             client = stack.enter_context(distributed.Client(cluster, set_as_default=False))
             xd = client.persist(da.from_array(x, chunks=chunk))
-            distributed.wait(xd)
+            _wait(client, xd)
             yd = dconvolve(xd, kern, "same")
             # also warms the workers up (imports, FFT plans) before anything is timed
             got = client.compute(yd).result()
@@ -244,7 +257,7 @@ def _cluster_efficiency(n: int, k: int, rounds: int, seed: int) -> dict:
             runs[f"{w} worker" + ("s" if w > 1 else "")] = (client, yd)
 
         def once(client: Any, yd: Any) -> None:
-            distributed.wait(client.persist(yd))  # released when the result is dropped
+            _wait(client, client.persist(yd))  # released when the result is dropped
 
         for _ in range(rounds):
             for label, (client, yd) in runs.items():
