@@ -227,11 +227,9 @@ def _cluster_efficiency(n: int, k: int, rounds: int, seed: int) -> dict:
     from convop._operators.functional import convolve
     from convop.dask import convolve as dconvolve
 
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal(n).astype(np.float32)
     kern = np.hanning(k).astype(np.float32)
-    ref = convolve(x, kern, "same")
     chunk = max(n // 8, 4 * k)
+    ref = None
     times: dict[str, list[float]] = {"1 worker": [], "2 workers": []}
     errors = []
     with ExitStack() as stack:
@@ -248,8 +246,13 @@ def _cluster_efficiency(n: int, k: int, rounds: int, seed: int) -> dict:
                 )
             )
             client = stack.enter_context(distributed.Client(cluster, set_as_default=False))
-            xd = client.persist(da.from_array(x, chunks=chunk))
+            # generated on the workers (the same seeded pieces on both clusters): shipping
+            # the signal from the client would put 4 bytes a sample into the graph
+            gen = da.random.default_rng(seed).standard_normal(n, chunks=chunk, dtype=np.float32)
+            xd = client.persist(gen)
             _wait(client, xd)
+            if ref is None:
+                ref = convolve(client.compute(xd).result(), kern, "same")
             yd = dconvolve(xd, kern, "same")
             # also warms the workers up (imports, FFT plans) before anything is timed
             got = client.compute(yd).result()
