@@ -35,3 +35,21 @@ def test_vs_dask_image_tiny_same_values():
     r = bd._vs_dask_image((16, 16, 16), (8, 8, 8), 1, 0)
     assert r["max_rel_difference"] < 1e-5 and r["speedup_vs_dask_image"] > 0
     assert "dask_image" in bd.table([r])
+
+
+def test_cluster_case_runs_with_clients_that_are_not_default():
+    # The bench's clients are not made default; distributed.wait looked one up and
+    # failed with "No clients found" before the waits were scoped to their client.
+    distributed = pytest.importorskip("distributed")
+    r = bd._cluster_efficiency(2**14, 65, 1, 0)
+    assert r["case"] == "cluster" and r["max_rel_error"] < 1e-5
+    assert r["parallel_efficiency"] > 0
+    assert "LocalCluster" in bd.table([r])
+    with pytest.raises(ValueError):
+        distributed.default_client()  # the bench left no current client behind
+
+
+def test_throughput_case_tiny():
+    r = bd._throughput(2**14, 65, 1, 0)
+    assert r["max_rel_error"] < 1e-5
+    assert bd.table([r])

@@ -26,7 +26,7 @@ def client():
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=None,
+        dashboard_address=":0",  # a free port: no clash, no warning
         silence_logs=40,
     )
     cl = distributed.Client(cluster)

@@ -196,6 +196,19 @@ def _throughput(n: int, k: int, rounds: int, seed: int) -> dict:
     }
 
 
+def _wait(client: Any, collection: Any) -> None:
+    """Block until a persisted collection's pieces are in memory on ``client``'s cluster.
+
+    ``distributed.wait`` looks up the *default* client, and the bench's clients are
+    deliberately not made default (a library must not change the caller's current
+    client), so it would fail with "No clients found"; ``as_current`` scopes it.
+    """
+    import distributed
+
+    with client.as_current():
+        distributed.wait(distributed.futures_of(collection))
+
+
 def _cluster_efficiency(n: int, k: int, rounds: int, seed: int) -> dict:
     """Parallel efficiency from 1 to 2 workers of a ``distributed.LocalCluster`` (worker
     processes of one thread each), ``t1 / (2 t2)``.
@@ -214,11 +227,9 @@ def _cluster_efficiency(n: int, k: int, rounds: int, seed: int) -> dict:
     from convop._operators.functional import convolve
     from convop.dask import convolve as dconvolve
 
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal(n).astype(np.float32)
     kern = np.hanning(k).astype(np.float32)
-    ref = convolve(x, kern, "same")
     chunk = max(n // 8, 4 * k)
+    ref = None
     times: dict[str, list[float]] = {"1 worker": [], "2 workers": []}
     errors = []
     with ExitStack() as stack:
@@ -230,13 +241,18 @@ def _cluster_efficiency(n: int, k: int, rounds: int, seed: int) -> dict:
                     threads_per_worker=1,
                     processes=True,
                     host="127.0.0.1",
-                    dashboard_address=None,
+                    dashboard_address=":0",  # a free port: no clash, no warning
                     silence_logs=logging.ERROR,
                 )
             )
             client = stack.enter_context(distributed.Client(cluster, set_as_default=False))
-            xd = client.persist(da.from_array(x, chunks=chunk))
-            distributed.wait(xd)
+            # generated on the workers (the same seeded pieces on both clusters): shipping
+            # the signal from the client would put 4 bytes a sample into the graph
+            gen = da.random.default_rng(seed).standard_normal(n, chunks=chunk, dtype=np.float32)
+            xd = client.persist(gen)
+            _wait(client, xd)
+            if ref is None:
+                ref = convolve(client.compute(xd).result(), kern, "same")
             yd = dconvolve(xd, kern, "same")
             # also warms the workers up (imports, FFT plans) before anything is timed
             got = client.compute(yd).result()
@@ -244,7 +260,7 @@ def _cluster_efficiency(n: int, k: int, rounds: int, seed: int) -> dict:
             runs[f"{w} worker" + ("s" if w > 1 else "")] = (client, yd)
 
         def once(client: Any, yd: Any) -> None:
-            distributed.wait(client.persist(yd))  # released when the result is dropped
+            _wait(client, client.persist(yd))  # released when the result is dropped
 
         for _ in range(rounds):
             for label, (client, yd) in runs.items():
