@@ -3,6 +3,8 @@ minimisation of the VB free energy, argument checking."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy.optimize import brentq, minimize
@@ -221,3 +223,26 @@ def test_input_not_modified_and_views_accepted():
     a = vbmf(Y[::-1])
     b = vbmf(np.ascontiguousarray(Y[::-1]))
     assert np.array_equal(Y, before) and a.rank == b.rank and a.sigma2 == pytest.approx(b.sigma2)
+
+
+def test_rank_deficient_matrix_with_exact_zero_singular_values():
+    # zero rows give exactly zero singular values; −log 0 used to put inf (and a
+    # RuntimeWarning) into the free energy at every σ², so its minimiser was arbitrary
+    rng = np.random.default_rng(3)
+    Y = np.zeros((12, 40))
+    Y[:6] = rng.standard_normal((6, 2)) @ rng.standard_normal((2, 40))
+    Y[:6] += 0.01 * rng.standard_normal((6, 40))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = vbmf(Y)
+    assert np.isfinite(r.sigma2) and r.sigma2 > 0 and 2 <= r.rank <= 6
+    # a zero singular value only adds a σ²-independent constant: differences of the
+    # objective equal those with the zeros replaced by a tiny positive value
+    s = np.linalg.svd(Y, compute_uv=False)
+    s0 = s.copy()
+    s0[s0 < 1e-12] = 0.0
+    tiny = np.where(s0 == 0, 1e-150, s0)
+    a, b = 1e-5, 1e-3
+    d0 = _objective(a, 12, 40, s0, 0.0, 2.5) - _objective(b, 12, 40, s0, 0.0, 2.5)
+    d1 = _objective(a, 12, 40, tiny, 0.0, 2.5) - _objective(b, 12, 40, tiny, 0.0, 2.5)
+    assert np.isfinite(d0) and d0 == pytest.approx(d1, rel=1e-12)

@@ -106,7 +106,11 @@ def _objective(sigma2: float, L: int, M: int, s: np.ndarray, residual: float, xb
     keep = x > xbar
     z1, z2 = x[keep], x[~keep]
     t1 = _tau(z1, alpha)
-    val = np.sum(z2 - np.log(z2)) if z2.size else 0.0
+    # −log z = −log s² + log(Mσ²): an exactly zero singular value (a rank-deficient Y)
+    # only adds the infinite constant −log 0, which does not depend on σ²; keep its
+    # log(Mσ²) part so that the minimiser in σ² is unchanged and finite
+    pos = z2 > 0
+    val = np.sum(z2) - np.sum(np.log(z2[pos])) + np.count_nonzero(~pos) * np.log(M * sigma2)
     val += np.sum(z1 - t1 + np.log((t1 + 1.0) / z1) + alpha * np.log1p(t1 / alpha))
     val += residual / (M * sigma2) + (L - H) * np.log(sigma2)
     return float(val)
