@@ -52,7 +52,7 @@ def sample_negatives(
 
 
 def member_keys(m: sp.csr_array) -> np.ndarray:
-    """The sorted keys ``row * n_cols + col`` of the stored entries of ``m`` (for :func:`_member`)."""
+    """Sorted keys ``row * n_cols + col`` of the stored entries of ``m`` (see :func:`_member`)."""
     m = m if m.has_sorted_indices else m.sorted_indices()
     n = m.shape[1]
     return np.repeat(np.arange(m.shape[0], dtype=np.int64), np.diff(m.indptr)) * n + m.indices
