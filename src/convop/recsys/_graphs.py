@@ -70,7 +70,7 @@ def torch_adjacency(adjacency: Any, dtype: str = "float32"):
 
 
 #: Torch threads for the sparse CSR × dense product. On the 2-core VM one thread
-#: ran it 1.5-1.8x faster than two (MKL's CSR kernel; see
+#: ran it 1.4-1.8x faster than two in most runs (torch's CSR kernel; see
 #: benchmarks/results/convop-bench-recsys-2026-12-06.txt). Only ever lowers the
 #: count the caller has, and only for the duration of the product.
 SPMM_THREADS = 1
@@ -215,7 +215,7 @@ def node_features(data: Interactions) -> np.ndarray | None:
 
 def _adam(params, lr: float):
     """Adam, fused where torch offers it on CPU (one kernel per step instead of
-    one op per Adam term: 5-10x faster on the 7·10⁶ parameters of the scale bench)."""
+    one op per Adam term: 4-8x faster on the 7·10⁶ parameters of the scale bench)."""
     torch = _torch()
     try:
         return torch.optim.Adam(params, lr=lr, fused=True)
