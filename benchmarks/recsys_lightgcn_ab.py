@@ -17,6 +17,7 @@ from statistics import median
 import numpy as np
 import torch
 
+import convop
 from convop._tools.bench_recsys import _data
 from convop.recsys import _graphs as new
 from convop.recsys._base import member_keys, sample_negatives
@@ -93,7 +94,7 @@ te = e0n.detach()
 
 
 def p_new1():
-    with new._spmm_threads():
+    with convop.options(blas_threads="single"), new._spmm_threads():
         a_new @ te
 
 

@@ -226,7 +226,22 @@ def test_propagation_function_gradcheck_and_dense_adjoint():
         np.testing.assert_allclose(e0.grad.numpy(), poly.T @ w.numpy(), atol=1e-12)
 
 
+def test_spmm_threads_are_left_alone_by_default():
+    # torch's intra-op thread count is process-wide: lowering it would slow the
+    # caller's other threads, so by default convop never touches it
+    from convop.recsys import _graphs
+
+    old = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        with _graphs._spmm_threads():
+            assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(old)
+
+
 def test_spmm_threads_are_lowered_only_inside_and_restored():
+    import convop
     from convop.recsys import _graphs
 
     adj = torch_adjacency(graph().normalized_adjacency(), "float64")
@@ -245,18 +260,19 @@ def test_spmm_threads_are_lowered_only_inside_and_restored():
 
     try:
         torch.set_num_threads(2)
-        with _graphs._spmm_threads():
-            assert torch.get_num_threads() == 1
-        assert torch.get_num_threads() == 2
-        with pytest.raises(RuntimeError, match="boom"), _graphs._spmm_threads():
-            raise RuntimeError("boom")
-        assert torch.get_num_threads() == 2
-        e0 = torch.ones(12, 2, dtype=torch.float64, requires_grad=True)
-        lightgcn_embeddings(adj, Probe.apply(e0), 2).sum().backward()
-        assert torch.get_num_threads() == 2 and seen == [2]
-        torch.set_num_threads(1)  # a count the user set at or below the limit is kept
-        with _graphs._spmm_threads():
-            assert torch.get_num_threads() == 1
+        with convop.options(blas_threads="single"):
+            with _graphs._spmm_threads():
+                assert torch.get_num_threads() == 1
+            assert torch.get_num_threads() == 2
+            with pytest.raises(RuntimeError, match="boom"), _graphs._spmm_threads():
+                raise RuntimeError("boom")
+            assert torch.get_num_threads() == 2
+            e0 = torch.ones(12, 2, dtype=torch.float64, requires_grad=True)
+            lightgcn_embeddings(adj, Probe.apply(e0), 2).sum().backward()
+            assert torch.get_num_threads() == 2 and seen == [2]
+            torch.set_num_threads(1)  # a count the user set at or below the limit is kept
+            with _graphs._spmm_threads():
+                assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(old)
 

@@ -78,6 +78,7 @@ def run(
     """
     import torch
 
+    from convop._core.config import options
     from convop.recsys._graphs import (
         SPMM_THREADS,
         _spmm_threads,
@@ -98,13 +99,15 @@ def run(
     nthr = torch.get_num_threads()
 
     def as_lightgcn():
-        with _spmm_threads():
+        # LightGCN under convop.options(blas_threads="single"), which lets convop
+        # lower torch's process-wide thread count around its sparse products
+        with options(blas_threads="single"), _spmm_threads():
             return ta @ te
 
     for name, fn in (
         ("propagate scipy csr R̂E (d=64)", lambda: adj @ e),
         (f"propagate torch csr R̂E (d=64, {nthr} torch threads)", lambda: ta @ te),
-        (f"propagate torch csr R̂E as LightGCN runs it (<= {SPMM_THREADS} thr)", as_lightgcn),
+        (f"propagate torch csr R̂E blas_threads='single' (<= {SPMM_THREADS} thr)", as_lightgcn),
         ("LightGCN forward K=3 (torch)", lambda: lightgcn_embeddings(ta, te, 3)),
     ):
         ts = []

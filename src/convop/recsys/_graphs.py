@@ -14,6 +14,7 @@ import scipy.sparse as sp
 
 from convop._core.errors import ConvopValueError, invalid
 from convop._core.optional import require
+from convop._core.threads import blas_single_allowed
 from convop.recsys._base import Recommender, member_keys, sample_negatives
 from convop.recsys._data import Interactions
 from convop.recsys._models import _nonneg, _pos_int, training_pairs
@@ -69,23 +70,27 @@ def torch_adjacency(adjacency: Any, dtype: str = "float32"):
         )
 
 
-#: Torch threads for the sparse CSR × dense product. On the 2-core VM one thread
-#: ran it 1.4-1.8x faster than two in most runs (torch's CSR kernel; see
-#: benchmarks/results/convop-bench-recsys-2026-12-06.txt). Only ever lowers the
-#: count the caller has, and only for the duration of the product.
+#: Torch threads for the sparse CSR × dense product under
+#: ``convop.options(blas_threads="single")``. On the 2-core VM one thread ran it
+#: 1.4-1.8x faster than two in most runs (torch's CSR kernel; see
+#: benchmarks/results/convop-bench-recsys-2026-12-06.txt). torch's intra-op thread
+#: count is process-wide, like BLAS's, so by default (``blas_threads="leave"``)
+#: convop never changes it: another thread of the caller would run on one thread
+#: while a product runs.
 SPMM_THREADS = 1
 
 
 @contextmanager
 def _spmm_threads():
-    """Run the enclosed sparse products with at most :data:`SPMM_THREADS` torch threads.
+    """Run the enclosed sparse products with at most :data:`SPMM_THREADS` torch threads
+    when the caller allowed it (``convop.options(blas_threads="single")``).
 
     The caller's thread count is restored on exit (also on error); nothing is
-    changed when it is already at most :data:`SPMM_THREADS`.
+    changed by default, or when it is already at most :data:`SPMM_THREADS`.
     """
     torch = _torch()
     old = torch.get_num_threads()
-    if SPMM_THREADS is None or old <= SPMM_THREADS:
+    if not blas_single_allowed() or old <= SPMM_THREADS:
         yield
         return
     torch.set_num_threads(SPMM_THREADS)
