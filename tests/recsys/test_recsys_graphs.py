@@ -202,3 +202,150 @@ def test_scale_benchmark_at_reduced_size():
     epoch = next(r for r in rows if r["what"].startswith("LightGCN epoch"))
     assert epoch["median_s"] > 0 and epoch["n"] == 2
     assert all(r["median_s"] >= 0 for r in rows if r["what"].startswith("peak"))
+
+
+# --------------------------------------------------------- the fast LightGCN path
+def test_propagation_function_gradcheck_and_dense_adjoint():
+    from convop.recsys._graphs import _propagation
+
+    d = graph(3)
+    rh = dense_rhat(d)
+    adj = torch_adjacency(d.normalized_adjacency(), "float64")
+    assert adj.crow_indices().dtype == torch.int32
+    g = torch.Generator().manual_seed(1)
+    for k in range(4):
+        prop = _propagation(adj, k)
+        e0 = torch.randn(12, 3, dtype=torch.float64, generator=g, requires_grad=True)
+        assert torch.autograd.gradcheck(prop, (e0,))
+        poly = sum(np.linalg.matrix_power(rh, p) for p in range(k + 1)) / (k + 1)
+        np.testing.assert_allclose(
+            prop(e0).detach().numpy(), poly @ e0.detach().numpy(), atol=1e-12
+        )
+        w = torch.randn(12, 3, dtype=torch.float64, generator=g)
+        (prop(e0) * w).sum().backward()
+        np.testing.assert_allclose(e0.grad.numpy(), poly.T @ w.numpy(), atol=1e-12)
+
+
+def test_spmm_threads_are_left_alone_by_default():
+    # torch's intra-op thread count is process-wide: lowering it would slow the
+    # caller's other threads, so by default convop never touches it
+    from convop.recsys import _graphs
+
+    old = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        with _graphs._spmm_threads():
+            assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(old)
+
+
+def test_spmm_threads_are_lowered_only_inside_and_restored():
+    import convop
+    from convop.recsys import _graphs
+
+    adj = torch_adjacency(graph().normalized_adjacency(), "float64")
+    old = torch.get_num_threads()
+    seen = []
+
+    class Probe(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            seen.append(torch.get_num_threads())
+            return g
+
+    try:
+        torch.set_num_threads(2)
+        with convop.options(blas_threads="single"):
+            with _graphs._spmm_threads():
+                assert torch.get_num_threads() == 1
+            assert torch.get_num_threads() == 2
+            with pytest.raises(RuntimeError, match="boom"), _graphs._spmm_threads():
+                raise RuntimeError("boom")
+            assert torch.get_num_threads() == 2
+            e0 = torch.ones(12, 2, dtype=torch.float64, requires_grad=True)
+            lightgcn_embeddings(adj, Probe.apply(e0), 2).sum().backward()
+            assert torch.get_num_threads() == 2 and seen == [2]
+            torch.set_num_threads(1)  # a count the user set at or below the limit is kept
+            with _graphs._spmm_threads():
+                assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(old)
+
+
+def test_cached_member_keys_draw_the_same_negatives():
+    from convop.recsys._base import member_keys, sample_negatives
+
+    s = synthetic(50, 30, rank=2, density=0.3, feature_signal=0.0, seed=1)
+    seen = s.train.observed()
+    users = np.random.default_rng(0).integers(0, 50, 400)
+    a = sample_negatives(users, seen, 30, 2, np.random.default_rng(5))
+    b = sample_negatives(users, seen, 30, 2, np.random.default_rng(5), keys=member_keys(seen))
+    for x, y in zip(a, b, strict=True):
+        np.testing.assert_array_equal(x, y)
+    assert not seen[a[0], a[1]].any()
+
+
+def _lightgcn_dense_reference(data, layers, dim, lr, epochs, batch_size, reg, init_scale, seed):
+    """The LightGCN training loop before the fast path, on a dense R̂: K chained
+    products under autograd, three gathers, the uncached negative sampler, plain Adam."""
+    from convop.recsys._base import sample_negatives
+
+    gen = torch.Generator().manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    pos = data.positive
+    pu, pi = data.users[pos], data.items[pos]
+    nu, n = data.n_users, data.n_users + data.n_items
+    rh = torch.tensor(dense_rhat(data))
+    e0 = (torch.randn(n, dim, generator=gen, dtype=torch.float64) * init_scale).requires_grad_()
+    opt = torch.optim.Adam([e0], lr=lr)
+    seen = data.observed()
+
+    def embed(x):
+        total, e = x, x
+        for _ in range(layers):
+            e = rh @ e
+            total = total + e
+        return total / (layers + 1)
+
+    losses = []
+    for _ in range(epochs):
+        order = rng.permutation(pu.size)
+        total, count = 0.0, 0
+        for s in range(0, order.size, batch_size):
+            b = order[s : s + batch_size]
+            bu, bi = pu[b], pi[b]
+            _, sj, kept = sample_negatives(bu, seen, data.n_items, 1, rng)
+            bu, bi = bu[kept], bi[kept]
+            ut, it, jt = (torch.from_numpy(v) for v in (bu, bi + nu, sj + nu))
+            e = embed(e0)
+            xu, xi, xj = e[ut], e[it], e[jt]
+            loss = torch.nn.functional.softplus(-((xu * xi).sum(1) - (xu * xj).sum(1))).mean()
+            r0 = e0[ut].pow(2).sum() + e0[it].pow(2).sum() + e0[jt].pow(2).sum()
+            loss = loss + reg * 0.5 * r0 / max(bu.size, 1)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += float(loss.detach()) * bu.size
+            count += bu.size
+        losses.append(total / count)
+    with torch.no_grad():
+        e = embed(e0).numpy()
+    return losses, e0.detach().numpy(), e
+
+
+def test_lightgcn_fit_matches_the_dense_reference_loop():
+    s = synthetic(90, 40, rank=2, density=0.15, feature_signal=0.0, seed=4)
+    kw = dict(layers=3, dim=8, lr=0.01, epochs=12, batch_size=64, reg=1e-3, init_scale=0.1)
+    m = LightGCN(**kw, dtype="float64", seed=7).fit(s.train)
+    losses, layer0, e = _lightgcn_dense_reference(s.train, **kw, seed=7)
+    np.testing.assert_allclose(m.loss_, losses, rtol=1e-9)
+    np.testing.assert_allclose(m.layer0_, layer0, rtol=1e-7, atol=1e-10)
+    np.testing.assert_allclose(np.vstack([m.user_embeddings_, m.item_embeddings_]), e, atol=1e-10)
+    again = LightGCN(**kw, dtype="float64", seed=7).fit(s.train)
+    np.testing.assert_array_equal(again.layer0_, m.layer0_)
+    np.testing.assert_array_equal(again.loss_, m.loss_)

@@ -78,7 +78,13 @@ def run(
     """
     import torch
 
-    from convop.recsys._graphs import lightgcn_embeddings, torch_adjacency
+    from convop._core.config import options
+    from convop.recsys._graphs import (
+        SPMM_THREADS,
+        _spmm_threads,
+        lightgcn_embeddings,
+        torch_adjacency,
+    )
 
     n_users, n_items, nnz = (10_000, 1_000, 100_000) if quick else (100_000, 10_000, 1_000_000)
     if size is not None:
@@ -90,9 +96,18 @@ def run(
     e = np.random.default_rng(0).standard_normal((adj.shape[0], 64)).astype(np.float32)
     ta = torch_adjacency(adj, "float32")
     te = torch.from_numpy(e)
+    nthr = torch.get_num_threads()
+
+    def as_lightgcn():
+        # LightGCN under convop.options(blas_threads="single"), which lets convop
+        # lower torch's process-wide thread count around its sparse products
+        with options(blas_threads="single"), _spmm_threads():
+            return ta @ te
+
     for name, fn in (
         ("propagate scipy csr R̂E (d=64)", lambda: adj @ e),
-        ("propagate torch csr R̂E (d=64)", lambda: ta @ te),
+        (f"propagate torch csr R̂E (d=64, {nthr} torch threads)", lambda: ta @ te),
+        (f"propagate torch csr R̂E blas_threads='single' (<= {SPMM_THREADS} thr)", as_lightgcn),
         ("LightGCN forward K=3 (torch)", lambda: lightgcn_embeddings(ta, te, 3)),
     ):
         ts = []
@@ -101,7 +116,8 @@ def run(
             fn()
             ts.append(time.perf_counter() - t0)
         rows.append(dict(what=name, median_s=median(ts), spread_s=max(ts) - min(ts), n=repeats))
-    model = LightGCN(layers=3, dim=64, epochs=2 if not quick else 3, batch_size=16384, lr=1e-3)
+    epochs = 2 if size is not None else 3
+    model = LightGCN(layers=3, dim=64, epochs=epochs, batch_size=16384, lr=1e-3)
     with _RssSampler() as mem_fit:
         model.fit(data)
     ep = model.epoch_seconds_

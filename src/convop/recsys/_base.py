@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from convop._core.errors import ConvopTypeError, ConvopValueError, invalid
 from convop.recsys._data import Interactions, _ids
 
-__all__ = ["Recommender", "check_data", "sample_negatives"]
+__all__ = ["Recommender", "check_data", "member_keys", "sample_negatives"]
 
 
 def check_data(data: Any, name: str = "data") -> Interactions:
@@ -22,7 +22,13 @@ def check_data(data: Any, name: str = "data") -> Interactions:
 
 
 def sample_negatives(
-    users: np.ndarray, observed: sp.csr_array, n_items: int, per: int, rng: np.random.Generator
+    users: np.ndarray,
+    observed: sp.csr_array,
+    n_items: int,
+    per: int,
+    rng: np.random.Generator,
+    *,
+    keys: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``per`` uniformly drawn unobserved items for every entry of ``users``.
 
@@ -30,23 +36,35 @@ def sample_negatives(
     ``np.repeat(users, per)``.
 
     A draw that hits an observed pair is redrawn once and dropped if it hits
-    again (rare unless a user has seen most items).
+    again (rare unless a user has seen most items). ``keys`` is
+    :func:`member_keys` ``(observed)``, for callers that sample many batches from
+    one matrix (it is rebuilt on every call otherwise).
     """
+    if keys is None:
+        keys = member_keys(observed)
     u = np.repeat(users, per)
     j = rng.integers(0, n_items, size=u.size)
-    hit = _member(observed, u, j)
+    hit = _member(observed, u, j, keys)
     if hit.any():
         j[hit] = rng.integers(0, n_items, size=int(hit.sum()))
-        hit = _member(observed, u, j)
+        hit = _member(observed, u, j, keys)
     return u[~hit], j[~hit], ~hit
 
 
-def _member(m: sp.csr_array, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Whether ``m[rows[k], cols[k]]`` is stored, vectorised (CSR rows are sorted)."""
+def member_keys(m: sp.csr_array) -> np.ndarray:
+    """Sorted keys ``row * n_cols + col`` of the stored entries of ``m`` (see :func:`_member`)."""
     m = m if m.has_sorted_indices else m.sorted_indices()
     n = m.shape[1]
-    keys = np.repeat(np.arange(m.shape[0], dtype=np.int64), np.diff(m.indptr)) * n + m.indices
-    q = rows.astype(np.int64) * n + cols
+    return np.repeat(np.arange(m.shape[0], dtype=np.int64), np.diff(m.indptr)) * n + m.indices
+
+
+def _member(
+    m: sp.csr_array, rows: np.ndarray, cols: np.ndarray, keys: np.ndarray | None = None
+) -> np.ndarray:
+    """Whether ``m[rows[k], cols[k]]`` is stored, vectorised (CSR rows are sorted)."""
+    if keys is None:
+        keys = member_keys(m)
+    q = rows.astype(np.int64) * m.shape[1] + cols
     if keys.size == 0:
         return np.zeros(q.shape, dtype=bool)
     pos = np.minimum(np.searchsorted(keys, q), keys.size - 1)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -13,7 +14,8 @@ import scipy.sparse as sp
 
 from convop._core.errors import ConvopValueError, invalid
 from convop._core.optional import require
-from convop.recsys._base import Recommender, sample_negatives
+from convop._core.threads import blas_single_allowed
+from convop.recsys._base import Recommender, member_keys, sample_negatives
 from convop.recsys._data import Interactions
 from convop.recsys._models import _nonneg, _pos_int, training_pairs
 
@@ -51,18 +53,51 @@ def torch_adjacency(adjacency: Any, dtype: str = "float32"):
         raise invalid("adjacency.shape", a.shape, "a square matrix")
     a.sort_indices()
     td = getattr(torch, dtype)
+    # int32 indices when they fit: the CSR product reads them for every stored
+    # entry, and with int64 it ran 1.2-1.6x slower at 10⁶ edges
+    idx = np.int32 if max(a.nnz, a.shape[0]) < 2**31 - 1 else np.int64
     with warnings.catch_warnings():
         # torch flags CSR support as beta on every construction; the product used
         # here (CSR @ dense) is stable and checked against dense formulas in the tests
         warnings.simplefilter("ignore", UserWarning)
         return torch.sparse_csr_tensor(
-            torch.from_numpy(a.indptr.astype(np.int64)),
-            torch.from_numpy(a.indices.astype(np.int64)),
+            torch.from_numpy(a.indptr.astype(idx)),
+            torch.from_numpy(a.indices.astype(idx)),
             torch.from_numpy(a.data.astype(dtype)),
             size=a.shape,
             dtype=td,
             check_invariants=False,
         )
+
+
+#: Torch threads for the sparse CSR × dense product under
+#: ``convop.options(blas_threads="single")``. On the 2-core VM one thread ran it
+#: 1.4-1.8x faster than two in most runs (torch's CSR kernel; see
+#: benchmarks/results/convop-bench-recsys-2026-12-06.txt). torch's intra-op thread
+#: count is process-wide, like BLAS's, so by default (``blas_threads="leave"``)
+#: convop never changes it: another thread of the caller would run on one thread
+#: while a product runs.
+SPMM_THREADS = 1
+
+
+@contextmanager
+def _spmm_threads():
+    """Run the enclosed sparse products with at most :data:`SPMM_THREADS` torch threads
+    when the caller allowed it (``convop.options(blas_threads="single")``).
+
+    The caller's thread count is restored on exit (also on error); nothing is
+    changed by default, or when it is already at most :data:`SPMM_THREADS`.
+    """
+    torch = _torch()
+    old = torch.get_num_threads()
+    if not blas_single_allowed() or old <= SPMM_THREADS:
+        yield
+        return
+    torch.set_num_threads(SPMM_THREADS)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
 
 
 def _spmm(adj, x):
@@ -76,13 +111,52 @@ def _spmm(adj, x):
     class SymSpMM(torch.autograd.Function):
         @staticmethod
         def forward(ctx, dense):
-            return adj @ dense
+            with _spmm_threads():
+                return adj @ dense
 
         @staticmethod
         def backward(ctx, grad):
-            return adj @ grad
+            with _spmm_threads():
+                return adj @ grad
 
     return SymSpMM.apply(x)
+
+
+def _layer_mean(adj, x, layers: int):
+    r""":math:`\frac{1}{K+1}\sum_{k=0}^{K} A^k x` by Horner's rule (:math:`h \leftarrow x + A h`),
+    without autograd.
+
+    Each step is one ``addmm`` (the sum is accumulated into the product's output,
+    ~15% faster than a product and an add). For a symmetric ``A`` this map is
+    self-adjoint, so the same function is its own backward pass.
+    """
+    torch = _torch()
+    h = x
+    with _spmm_threads():
+        for _ in range(layers):
+            h = torch.addmm(x, adj, h)
+    return h / (layers + 1)
+
+
+def _propagation(adj, layers: int):
+    """LightGCN's propagation as one autograd Function: K products forward, K back.
+
+    The chain of :func:`_spmm` calls keeps K intermediate (N, d) tensors for
+    autograd; this keeps none (the backward of a symmetric, linear map is the
+    map itself).
+    """
+    torch = _torch()
+
+    class LayerMean(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, dense):
+            return _layer_mean(adj, dense, layers)
+
+        @staticmethod
+        def backward(ctx, grad):
+            return _layer_mean(adj, grad, layers)
+
+    return LayerMean.apply
 
 
 def gcn_embeddings(adjacency, latent, weights, features=None, feature_weight=None):
@@ -126,11 +200,7 @@ def lightgcn_embeddings(adjacency, embeddings, layers: int):
     tensor([[0.5000],
             [0.5000]], dtype=torch.float64)
     """
-    total, e = embeddings, embeddings
-    for _ in range(layers):
-        e = _spmm(adjacency, e)
-        total = total + e
-    return total / (layers + 1)
+    return _propagation(adjacency, layers)(embeddings)
 
 
 def node_features(data: Interactions) -> np.ndarray | None:
@@ -146,6 +216,16 @@ def node_features(data: Interactions) -> np.ndarray | None:
     if xi is not None:
         x[data.n_users :, q:] = xi
     return x
+
+
+def _adam(params, lr: float):
+    """Adam, fused where torch offers it on CPU (one kernel per step instead of
+    one op per Adam term: 4-8x faster on the 7·10⁶ parameters of the scale bench)."""
+    torch = _torch()
+    try:
+        return torch.optim.Adam(params, lr=lr, fused=True)
+    except (RuntimeError, TypeError, ValueError):  # older torch: no fused CPU Adam
+        return torch.optim.Adam(params, lr=lr)
 
 
 class _TorchModel(Recommender):
@@ -377,10 +457,14 @@ class LightGCN(_TorchModel):
             )
         pu, pi = data.users[pos], data.items[pos]
         nu, n = data.n_users, data.n_users + data.n_items
+        # everything per fit is built once here: the int32 CSR R̂, its propagation
+        # Function, the membership keys of the seen pairs
         adj = torch_adjacency(data.normalized_adjacency(), self.dtype)
+        propagate = _propagation(adj, self.layers)
         e0 = (torch.randn(n, self.dim, generator=gen, dtype=td) * self.init_scale).requires_grad_()
-        opt = torch.optim.Adam([e0], lr=self.lr)
+        opt = _adam([e0], self.lr)
         seen = data.observed()
+        keys = member_keys(seen)
         self.loss_: list[float] = []
         self.epoch_seconds_: list[float] = []
         for epoch in range(self.epochs):
@@ -390,29 +474,28 @@ class LightGCN(_TorchModel):
             for s in range(0, order.size, self.batch_size):
                 b = order[s : s + self.batch_size]
                 bu, bi = pu[b], pi[b]
-                su, sj, kept = sample_negatives(bu, seen, data.n_items, 1, rng)
+                su, sj, kept = sample_negatives(bu, seen, data.n_items, 1, rng, keys=keys)
                 bu, bi = bu[kept], bi[kept]
-                ut = torch.from_numpy(bu)
-                it = torch.from_numpy(bi + nu)
-                jt = torch.from_numpy(sj + nu)
-                e = lightgcn_embeddings(adj, e0, self.layers)
-                xu, xi, xj = e[ut], e[it], e[jt]
-                diff = (xu * xi).sum(1) - (xu * xj).sum(1)
+                m = bu.size
+                # one gather for the user, positive and negative rows
+                idx = torch.from_numpy(np.concatenate([bu, bi + nu, sj + nu]))
+                x = propagate(e0)[idx]
+                xu, xi, xj = x[:m], x[m : 2 * m], x[2 * m :]
+                diff = (xu * (xi - xj)).sum(1)
                 loss = torch.nn.functional.softplus(-diff).mean()
                 if self.reg:
-                    r0 = e0[ut].pow(2).sum() + e0[it].pow(2).sum() + e0[jt].pow(2).sum()
-                    loss = loss + self.reg * 0.5 * r0 / max(bu.size, 1)
+                    loss = loss + self.reg * 0.5 * e0[idx].pow(2).sum() / max(m, 1)
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
-                total += float(loss.detach()) * bu.size
-                count += bu.size
+                total += float(loss.detach()) * m
+                count += m
             self.loss_.append(total / max(count, 1))
             self.epoch_seconds_.append(time.perf_counter() - t0)
             if progress is not None:
                 progress(epoch, self.loss_[-1])
         with torch.no_grad():
-            e = lightgcn_embeddings(adj, e0, self.layers).numpy()
+            e = propagate(e0).numpy()
         self.layer0_ = e0.detach().numpy().copy()
         self.user_embeddings_, self.item_embeddings_ = e[:nu].copy(), e[nu:].copy()
         return self
