@@ -254,6 +254,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             rows = mod.run(quick=args.quick)
             print(f"# convop bench --{flag}")
             print(mod.table(rows))
+            if hasattr(mod, "summary"):  # the subsystem's verdicts on its targets
+                print(mod.summary(rows))
             args.out.mkdir(parents=True, exist_ok=True)
             path = args.out / f"{flag}.json"
             path.write_text(json.dumps(rows, indent=1, default=str))

@@ -86,6 +86,16 @@ def decompose(
     ``(C_in, C_out)`` (per group) and CP at any ``R ≥`` the product of all modes but the
     largest, where the ALS starts from an exact CP built from the kernel's fibres.
 
+    The SVDs, HOOI and ALS sweeps are many mid-size LAPACK/BLAS calls. With numpy's
+    OpenBLAS on several threads and a core busy elsewhere, each call waits for its slow
+    thread: on the shared 2-core development machine a 256→256 3×3 kernel took 20-50 s
+    for tucker2 (64, 64) or cp 64, against 0.7-1 s and 3-5 s on one thread (same
+    results to the bit). By default convop leaves the process-wide BLAS thread count
+    alone (``convop.options``); a program that sets no BLAS limits of its own can run
+    ``with convop.options(blas_threads="single"): decompose(...)`` (``convop compress``
+    and ``convop bench --compress`` do), or wrap the call in
+    ``threadpoolctl.threadpool_limits(1)``.
+
     References
     ----------
     .. [1] M. Jaderberg, A. Vedaldi, A. Zisserman, "Speeding up convolutional neural

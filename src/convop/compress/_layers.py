@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from convop._core.errors import ConvopTypeError, ConvopValueError, invalid
+from convop._core.threads import one_blas_thread
 from convop.compress import _factor
 from convop.compress._vbmf import vbmf
 from convop.torch.layers import Conv1d as _CConv1d
@@ -353,6 +354,10 @@ def _copy_bias(dst: nn.Module, layer: nn.Module) -> None:
         dst.bias = nn.Parameter(layer.bias.detach().clone())
 
 
+# SVDs, HOOI and ALS sweeps of a kernel are many mid-size LAPACK/BLAS calls: on a busy
+# core each multi-threaded call waits for its slow thread (benchmarks/results/NOTES.md,
+# convop/compress); under convop.options(blas_threads="single") they run on one thread.
+@one_blas_thread
 def build(
     layer: nn.Module,
     method: str,

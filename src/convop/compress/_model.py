@@ -12,6 +12,7 @@ import numpy as np
 
 from convop._core.errors import ConvopTypeError, ConvopValueError, invalid
 from convop._core.optional import require
+from convop._core.threads import one_blas_thread
 
 __all__ = ["CompressionReport", "compress_model", "count_macs", "measure_latency"]
 
@@ -193,6 +194,7 @@ def _n_params(m: Any) -> int:
 
 
 # -- budget ---------------------------------------------------------------------------------
+@one_blas_thread  # SVDs of every layer's kernel: see _layers.build
 def _candidates(layer: Any, method: str, steps: int = 12) -> list[tuple[Any, int, float]]:
     """(rank, parameters, relative squared weight error) for a grid of ranks."""
     from convop.compress import _factor, _layers
