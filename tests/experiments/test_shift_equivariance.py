@@ -126,3 +126,144 @@ def test_fit_restores_torch_threads() -> None:
 def test_gram_loss_equals_direct_loss_small() -> None:
     fit = se.fit_stacked_kernels(n=24, samples=40, epochs=5, seed=1)
     assert fit["gram_loss"] == pytest.approx(fit["direct_loss"], rel=1e-10)
+
+
+# -- planted wrong implementations: the named claims must fail -------------------------
+
+
+def _claim(result: Result, start: str):
+    return next(c for c in result.claims if c.statement.startswith(start))
+
+
+@pytest.fixture
+def short_part3(monkeypatch):
+    """Part 3 with 20 Adam epochs, for tests that look at part 1 only."""
+    real = se.fit_stacked_kernels
+    monkeypatch.setattr(se, "fit_stacked_kernels", lambda **kw: real(**{**kw, "epochs": 20}))
+
+
+@pytest.fixture
+def short_part1(monkeypatch):
+    """Part 1 with 100 gradient steps, for tests that look at part 3 only."""
+    real = se.descend
+    monkeypatch.setattr(se, "descend", lambda W0, lr, steps: real(W0, lr=lr, steps=100))
+
+
+def test_unplanted_quick_run_has_the_independent_claims(quick_result: Result) -> None:
+    for start in (
+        "Initial loss f(W₀) equals",
+        "Initial loss of a random W is √2",
+        "Loss after 10000 gradient steps",
+        "Relative distance of the learned W",
+        "That distance equals the least-squares",
+        "The kernel that generated the data",
+        "That kernel is ChebyshevT",
+    ):
+        assert _claim(quick_result, start).passed, start
+    assert not any("notes' 1.40" in c.statement for c in quick_result.claims)
+
+
+def test_planted_doubled_gradient_fails_gradient_and_final_loss(monkeypatch, short_part3) -> None:
+    """A gradient off by a factor 2 is a step size of 2·lr: GD stalls at about twice
+    the level the independent Fourier-domain solver predicts for lr."""
+    real = se.commutator_loss
+
+    def doubled(W):
+        f, g = real(W)
+        return f, 2.0 * g
+
+    monkeypatch.setattr(se, "commutator_loss", doubled)
+    result = se.run(quick=True)
+    assert not _claim(result, "The analytic gradient of f").passed
+    assert not _claim(result, "Loss after 10000 gradient steps").passed
+    assert _claim(result, "Initial loss f(W₀) equals").passed
+
+
+def test_planted_wrong_loss_value_fails_the_start_claims(monkeypatch, short_part3) -> None:
+    """The squared norm ratio (≈ 2 at the start) fails both start claims; a 1 % slip
+    passes √2 ± 4σ but not the dense computation."""
+    real = se.commutator_loss
+    monkeypatch.setattr(se, "commutator_loss", lambda W: (real(W)[0] ** 2, real(W)[1]))
+    result = se.run(quick=True)
+    assert not _claim(result, "Initial loss f(W₀) equals").passed
+    assert not _claim(result, "Initial loss of a random W is √2").passed
+
+    monkeypatch.setattr(se, "commutator_loss", lambda W: (1.01 * real(W)[0], real(W)[1]))
+    result = se.run(quick=True)
+    assert not _claim(result, "Initial loss f(W₀) equals").passed
+    assert _claim(result, "Initial loss of a random W is √2").passed
+
+
+def test_planted_non_circulant_projection_fails_the_distance_claims(
+    monkeypatch, short_part3
+) -> None:
+    """Averaging along anti-diagonals (i + j) gives a Hankel matrix, not a circulant."""
+
+    def hankel_projection(W):
+        n = W.shape[0]
+        i = np.arange(n)
+        anti = (i[:, None] + i[None, :]) % n
+        c = np.bincount(anti.ravel(), weights=W.ravel(), minlength=n) / n
+        return c, c[anti]
+
+    monkeypatch.setattr(se, "circulant_projection", hankel_projection)
+    result = se.run(quick=True)
+    assert not _claim(result, "Relative distance of the learned W").passed
+    assert not _claim(result, "That distance equals the least-squares").passed
+
+
+def test_planted_short_descent_leaves_a_non_circulant_w(monkeypatch, short_part3) -> None:
+    real = se.descend
+    monkeypatch.setattr(se, "descend", lambda W0, lr, steps: real(W0, lr=lr, steps=steps // 5))
+    result = se.run(quick=True)
+    assert not _claim(result, "Loss after 10000 gradient steps").passed
+    assert not _claim(result, "Relative distance of the learned W").passed
+
+
+def _fit_with_data_kernel(monkeypatch, kernel):
+    """Run with the training data regenerated from ``kernel`` (the fit itself unchanged)."""
+    real = se.fit_stacked_kernels
+
+    def fit(**kw):
+        out = real(**kw)
+        t = np.zeros(out["X"].shape[1])
+        t[: len(kernel)] = kernel
+        out["Y"] = out["X"] @ se.circulant(t)
+        return out
+
+    monkeypatch.setattr(se, "fit_stacked_kernels", fit)
+    return se.run(quick=True)
+
+
+def test_planted_stray_tap_in_the_data_fails_the_kernel_size_claim(
+    monkeypatch, short_part1
+) -> None:
+    kernel = np.r_[se.target_kernel(), 0.0, 0.0, 0.0, 0.5]  # one extra tap at lag 12
+    result = _fit_with_data_kernel(monkeypatch, kernel)
+    claim = _claim(result, "The kernel that generated the data")
+    assert not claim.passed and claim.measured == 10
+    assert not _claim(result, "That kernel is ChebyshevT").passed
+
+
+def test_planted_wrong_power_basis_fails_the_chebyshev_claim(monkeypatch, short_part1) -> None:
+    """Swapping c₀ and c₁ of the series still gives 9 taps; only the values are wrong."""
+    c = list(se.CHEBYSHEV_COEFFS)
+    c[0], c[1] = c[1], c[0]
+    wrong = np.polynomial.chebyshev.cheb2poly(np.array(c))
+    result = _fit_with_data_kernel(monkeypatch, wrong)
+    assert _claim(result, "The kernel that generated the data").passed
+    assert not _claim(result, "That kernel is ChebyshevT").passed
+
+
+def test_lag_energy_solver_follows_descend_before_the_stall() -> None:
+    W0 = np.random.default_rng(7).standard_normal((30, 30))
+    f_gd = se.descend(W0, steps=300)[1]
+    f_lag, dist, w = se.lag_energy_descent(W0, steps=300)
+    np.testing.assert_allclose(f_lag, f_gd, rtol=1e-10)
+
+
+def test_stall_level_is_where_the_nyquist_factor_is_minus_one() -> None:
+    w, lr = 1.05, 0.003
+    f = se.stall_level(w, lr=lr, n=100)
+    a = f * w  # f = a / w
+    assert 1.0 - lr * (4.0 / (a * w) - a / w**3) == pytest.approx(-1.0, rel=1e-9)
