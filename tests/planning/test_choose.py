@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
@@ -137,3 +138,35 @@ def test_importing_torch_does_not_change_the_modelled_choice(na, nb, dtype):
     with_torch = costs(na, nb, 1, np.dtype(dtype), torch=True)
     without = costs(na, nb, 1, np.dtype(dtype), torch=False)
     assert with_torch == without
+
+
+@pytest.mark.parametrize("torch_on", [False, True])
+@pytest.mark.parametrize(
+    "shape, kshape, want",
+    [((480, 640), (31, 1), "fft"), ((1000, 777), (1, 31), "gemm")],
+)
+def test_one_by_k_kernels_get_the_measured_faster_method(shape, kshape, want, torch_on):
+    """FFTs of a 1×k / k×1 kernel are 1-D along the other axis and priced so
+    (measured, 'same', float64, torch imported: 480×640 with 31×1 fft 2.8 ms, gemm
+    35 ms; 1000×777 with 1×31 gemm 7.0 ms, fft 7.9 ms)."""
+    if torch_on:
+        pytest.importorskip("torch")
+    with convop.options(torch=torch_on):
+        assert convop.choose_method(np.ones(shape), np.ones(kshape), "same") == want
+
+
+def test_importing_torch_does_not_change_the_choice_for_1xk_kernels():
+    """The torch FFT discount moved many such choices to the FFT (480×640 with a
+    15×1 kernel: fft with torch imported, direct without); ``auto`` must choose the
+    same whether or not the caller imported torch."""
+    pytest.importorskip("torch")
+    flips = []
+    for n, m, k in itertools.product((256, 640, 1000), (480, 777), (9, 15, 31)):
+        for kshape in ((1, k), (k, 1)):
+            with convop.options(torch=True):
+                a = convop.choose_method((n, m), kshape, "same")
+            with convop.options(torch=False):
+                b = convop.choose_method((n, m), kshape, "same")
+            if a != b:
+                flips.append(((n, m), kshape, a, b))
+    assert flips == []

@@ -171,3 +171,28 @@ def test_batched_route_refuses_what_the_general_path_reports():
     assert _routes.kind(np.ones(8), np.ones(3)) != "batched"
     r = _routes.batched_route(np.ones((3, 8)), np.ones((1, 3)), "same", "reflect", "auto", [1])
     assert getattr(r, "kind", "") == "batched"
+
+
+def test_batched_route_is_planned_once_per_call_shape(monkeypatch):
+    """A repeated ``axes=`` call looks its route up: no general dispatch, and one
+    plan per call shape (3×50 with a 1×6 kernel along the last axis paid the full
+    dispatch on every call); the remembered route gives the same result."""
+    from convop._operators import functional
+
+    _routes.clear()
+    general, plans = [], []
+    real_general, real_resolve = functional._convolve, _routes.resolve
+    monkeypatch.setattr(functional, "_convolve",
+                        lambda *a: general.append(a) or real_general(*a))  # fmt: skip
+    monkeypatch.setattr(_routes, "resolve", lambda *a: plans.append(a) or real_resolve(*a))
+    rng = np.random.default_rng(3)
+    x, h = rng.standard_normal((3, 50)), rng.standard_normal((1, 6))
+    first = convop.convolve(x, h, "same", axes=-1)
+    again = [convop.convolve(x, h, "same", axes=-1) for _ in range(3)]
+    assert general == [] and len(plans) == 1
+    for got in again:
+        np.testing.assert_array_equal(got, first)
+    assert_close(first, np.stack([np.convolve(row, h[0], "same") for row in x]))
+    for _ in range(2):  # the same axis spelled otherwise: its own key, planned once
+        convop.convolve(x, h, "same", axes=[1])
+    assert general == [] and len(plans) == 2
