@@ -133,6 +133,25 @@ def blocked_nd_cost(
     return o + padded * width * _interp(padded, BTND_P[0], small, BTND_P[1], c["btnd_big"][1])
 
 
+#: bytes of the output (shift-and-add) or of the transformed data (multi-axis FFT)
+#: between which the per-unit cost climbs from the cache-resident slope (``sad``,
+#: ``fft_nd``, fitted at 512² and 256²) to the memory-bound one (``sad_big``,
+#: ``fft_nd_big``): shift-and-add streams the whole output once per tap, so past the
+#: last-level cache it is 2-3× slower per multiply-add (2048², 5×5 float32: 95-131 ms
+#: measured where the cache-resident slope predicts 38 ms; gemm takes 40-48 ms)
+MEM_BYTES = (1 << 22, 1 << 24)
+
+
+def memory_slope(c: dict[str, tuple[float, float]], name: str, nbytes: float) -> float:
+    """Seconds per unit of ``name`` (``'sad'`` or ``'fft_nd'``) for ``nbytes`` of data:
+    the cache-resident slope up to ``MEM_BYTES[0]``, the ``name + '_big'`` one from
+    ``MEM_BYTES[1]`` (never below the cache-resident one: a calibration that measured
+    only the small case keeps the slope monotone)."""
+    small = c[name][1]
+    big = max(c.get(name + "_big", (0.0, small))[1], small)
+    return _interp(max(nbytes, 1.0), MEM_BYTES[0], small, MEM_BYTES[1], big)
+
+
 #: kernels shorter than this along every axis never consider overlap-add
 OA_MIN_TAPS = 64
 
@@ -161,8 +180,9 @@ def costs(
         sa_ok = SHIFT_ADD_MIN_TAPS <= nb[0] <= SHIFT_ADD_MAX_TAPS[precision(np.dtype(dtype))]
         out["direct"] = min(np_cost, sa_cost) if sa_ok else np_cost
     else:
-        o, s = c["sad"]
-        out["direct"] = o * taps + s * work * 2
+        # one pass over the output per tap: memory-bound once it leaves the cache
+        slope = memory_slope(c, "sad", batch * nout * np.dtype(dtype).itemsize)
+        out["direct"] = c["sad"][0] * taps + slope * work * 2
     if nd == 1:
         # per output: copying and writing (fixed) plus the block's (B + K − 1) products
         bsz = block_length(nout, nb[0])
@@ -178,8 +198,13 @@ def costs(
     tnd = len(moving)
     fast_multi = tnd >= 2 and torch and np.dtype(dtype).kind == "f" and f >= TORCH_FFT_MIN
     # multi-axis transforms run SIMD across lines that each stay in cache: their cost
-    # per unit is lower and flat in size (the fft_nd constant)
-    slope = fft_slope(c, f * batch * lines) if tnd <= 1 else c["fft_nd"][1]
+    # per unit is lower (the fft_nd constant), until the data leaves the cache
+    itemsize = np.dtype(dtype).itemsize
+    slope = (
+        fft_slope(c, f * batch * lines)
+        if tnd <= 1
+        else memory_slope(c, "fft_nd", f * batch * lines * itemsize)
+    )
     out["fft"] = c["fft"][0] + slope * (2 * batch * lines + 1) * fft_units(f) * (
         TORCH_FFT_GAIN if fast_multi else 1.0
     )
