@@ -196,3 +196,31 @@ def test_batched_route_is_planned_once_per_call_shape(monkeypatch):
     for _ in range(2):  # the same axis spelled otherwise: its own key, planned once
         convop.convolve(x, h, "same", axes=[1])
     assert general == [] and len(plans) == 2
+
+
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("xshape, kshape, axes", [((3, 50), (1, 6), -1), ((2, 4, 33), (1, 1, 5), 2),
+                                                  ((40,), (7,), 0)])  # fmt: skip
+def test_rows_route_runs_numpy_per_row(mode, dtype, xshape, kshape, axes):
+    """Short batches along the last axis with one kernel take numpy's loop per row
+    (3×50 with a 1×6 kernel: 14.7 -> 5.0 µs a call, scipy.ndimage.convolve1d 5.4 µs)."""
+    rng = np.random.default_rng(len(xshape))
+    x, h = random_array(rng, xshape, dtype), random_array(rng, kshape, dtype)
+    _routes.clear()
+    r = _routes.batched_route(x, h, mode, "zero", "auto", axes)
+    assert getattr(r, "kind", "") == "rows"
+    for _ in range(2):
+        got = convop.convolve(x, h, mode, axes=axes)
+        assert got.dtype == np.dtype(dtype)
+        assert_close(got, ss.convolve(x, h, mode, method="direct"), dtype)
+    # per-row kernels, other boundaries ('valid' has none) and other axes keep the engines
+    if mode != "valid":
+        assert _routes.batched_route(x, h, mode, "reflect", "auto", axes).kind != "rows"
+    if len(xshape) > 1:
+        hh = random_array(rng, xshape[:-1] + kshape[-1:], dtype)
+        assert _routes.batched_route(x, hh, mode, "zero", "auto", axes).kind != "rows"
+        y = np.ascontiguousarray(np.swapaxes(x, 0, -1))
+        assert (
+            _routes.batched_route(y, np.swapaxes(h, 0, -1), mode, "zero", "auto", 0).kind != "rows"
+        )
