@@ -115,3 +115,25 @@ def test_torch_fft_is_kept_while_faster(monkeypatch):
         assert len(calls) == 6 - threads.SAMPLES
     finally:
         threads.reset_contention()
+
+
+@pytest.mark.parametrize("kshape", [(31, 1), (1, 31), (1, 1)])
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+@pytest.mark.parametrize("cplx", [False, True])
+def test_1xk_fft_matches_scipy_convolve_and_correlate(kshape, mode, cplx):
+    """The 1-D transforms of a 1×k / k×1 kernel give scipy's results in every mode,
+    for convolve and correlate, real and complex, and with an axes= batch."""
+    rng = np.random.default_rng(sum(kshape))
+    x, k = rng.standard_normal((48, 40)), rng.standard_normal(kshape)
+    if cplx:
+        x = x + 1j * rng.standard_normal(x.shape)
+        k = k + 1j * rng.standard_normal(kshape)
+    scale = np.abs(x).max() * np.abs(k).sum()
+    got = convop.convolve(x, k, mode, method="fft")
+    assert_close(got, ss.fftconvolve(x, k, mode), scale=scale)
+    assert_close(got, ss.convolve(x, k, mode, method="direct"), scale=scale)
+    got = convop.correlate(x, k, mode, method="fft")
+    assert_close(got, ss.correlate(x, k, mode, method="direct"), scale=scale)
+    ax = 0 if kshape[1] == 1 else 1  # the kernel's long axis, the other one a batch
+    got = convop.convolve(x, k, mode, axes=ax, method="fft")
+    assert_close(got, ss.fftconvolve(x, k, mode, axes=ax), scale=scale)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
@@ -137,3 +138,83 @@ def test_importing_torch_does_not_change_the_modelled_choice(na, nb, dtype):
     with_torch = costs(na, nb, 1, np.dtype(dtype), torch=True)
     without = costs(na, nb, 1, np.dtype(dtype), torch=False)
     assert with_torch == without
+
+
+@pytest.mark.parametrize("torch_on", [False, True])
+@pytest.mark.parametrize(
+    "shape, kshape, want",
+    [((480, 640), (31, 1), "fft"), ((1000, 777), (1, 31), "gemm")],
+)
+def test_one_by_k_kernels_get_the_measured_faster_method(shape, kshape, want, torch_on):
+    """FFTs of a 1×k / k×1 kernel are 1-D along the other axis and priced so
+    (measured, 'same', float64, torch imported: 480×640 with 31×1 fft 2.8 ms, gemm
+    35 ms; 1000×777 with 1×31 gemm 7.0 ms, fft 7.9 ms)."""
+    if torch_on:
+        pytest.importorskip("torch")
+    with convop.options(torch=torch_on):
+        assert convop.choose_method(np.ones(shape), np.ones(kshape), "same") == want
+
+
+def test_importing_torch_does_not_change_the_choice_for_1xk_kernels():
+    """The torch FFT discount moved many such choices to the FFT (480×640 with a
+    15×1 kernel: fft with torch imported, direct without); ``auto`` must choose the
+    same whether or not the caller imported torch."""
+    pytest.importorskip("torch")
+    flips = []
+    for n, m, k in itertools.product((256, 640, 1000), (480, 777), (9, 15, 31)):
+        for kshape in ((1, k), (k, 1)):
+            with convop.options(torch=True):
+                a = convop.choose_method((n, m), kshape, "same")
+            with convop.options(torch=False):
+                b = convop.choose_method((n, m), kshape, "same")
+            if a != b:
+                flips.append(((n, m), kshape, a, b))
+    assert flips == []
+
+
+@pytest.mark.parametrize("torch_on", [False, True])
+@pytest.mark.parametrize(
+    "shape, kshape, dtype",
+    [((2048, 2048), (5, 5), "float32"), ((1024, 1024), (3, 3), "float64"),
+     ((2048, 2048), (5, 5), "float64")],
+)  # fmt: skip
+def test_shift_and_add_is_not_chosen_past_the_cache(shape, kshape, dtype, torch_on):
+    """Shift-and-add streams the whole output once per tap: past the last-level cache
+    gemm wins (measured, 'same': 2048² 5×5 float32 gemm 28 ms, direct 91 ms, fft
+    104 ms; 1024² 3×3 float64 gemm 6.0 ms, direct 13.7 ms, fft 30 ms), though the
+    cache-resident slope the model had priced direct cheapest."""
+    if torch_on:
+        pytest.importorskip("torch")
+    with convop.options(torch=torch_on):
+        x, k = np.ones(shape, dtype), np.ones(kshape, dtype)
+        assert convop.choose_method(x, k, "same") == "gemm"
+        assert convop.choose_method(x, k, "full") == "gemm"
+
+
+def test_memory_bound_slopes_are_monotone_and_leave_small_sizes_alone():
+    from convop._planning import cost
+
+    c = {"sad": (0.0, 2e-10), "sad_big": (0.0, 5e-10)}
+    lo, hi = cost.MEM_BYTES
+    assert cost.memory_slope(c, "sad", lo / 4) == 2e-10
+    assert 2e-10 < cost.memory_slope(c, "sad", (lo * hi) ** 0.5) < 5e-10
+    assert cost.memory_slope(c, "sad", hi * 4) == 5e-10
+    # a calibration whose small slope came out above the shipped big one: flat, not falling
+    assert cost.memory_slope({"sad": (0.0, 9e-10), "sad_big": (0.0, 5e-10)}, "sad", hi) == 9e-10
+    assert cost.memory_slope({"sad": (0.0, 9e-10)}, "sad", hi) == 9e-10
+
+
+@pytest.mark.parametrize("torch_on", [False, True])
+@pytest.mark.parametrize(
+    "n, dtype", [(128, "float32"), (128, "float64"), (96, "float64"), (48, "float64")]
+)
+def test_volumes_with_3x3x3_kernels_get_gemm(n, dtype, torch_on):
+    """Block-Toeplitz products are cheaper per product in 3-D than the 2-D fit says
+    (measured, 'same': 128³ float32 gemm 36 ms, direct 49, fft 56; 128³ float64 gemm
+    33 ms, fft 94 (chosen before); 96³ float64 gemm 15 ms, fft 34; 48³ float64 gemm
+    2.5 ms, fft 3.3)."""
+    if torch_on:
+        pytest.importorskip("torch")
+    with convop.options(torch=torch_on):
+        got = convop.choose_method(np.ones((n,) * 3, dtype), np.ones((3, 3, 3), dtype), "same")
+    assert got == "gemm"

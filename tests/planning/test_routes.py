@@ -171,3 +171,56 @@ def test_batched_route_refuses_what_the_general_path_reports():
     assert _routes.kind(np.ones(8), np.ones(3)) != "batched"
     r = _routes.batched_route(np.ones((3, 8)), np.ones((1, 3)), "same", "reflect", "auto", [1])
     assert getattr(r, "kind", "") == "batched"
+
+
+def test_batched_route_is_planned_once_per_call_shape(monkeypatch):
+    """A repeated ``axes=`` call looks its route up: no general dispatch, and one
+    plan per call shape (3×50 with a 1×6 kernel along the last axis paid the full
+    dispatch on every call); the remembered route gives the same result."""
+    from convop._operators import functional
+
+    _routes.clear()
+    general, plans = [], []
+    real_general, real_resolve = functional._convolve, _routes.resolve
+    monkeypatch.setattr(functional, "_convolve",
+                        lambda *a: general.append(a) or real_general(*a))  # fmt: skip
+    monkeypatch.setattr(_routes, "resolve", lambda *a: plans.append(a) or real_resolve(*a))
+    rng = np.random.default_rng(3)
+    x, h = rng.standard_normal((3, 50)), rng.standard_normal((1, 6))
+    first = convop.convolve(x, h, "same", axes=-1)
+    again = [convop.convolve(x, h, "same", axes=-1) for _ in range(3)]
+    assert general == [] and len(plans) == 1
+    for got in again:
+        np.testing.assert_array_equal(got, first)
+    assert_close(first, np.stack([np.convolve(row, h[0], "same") for row in x]))
+    for _ in range(2):  # the same axis spelled otherwise: its own key, planned once
+        convop.convolve(x, h, "same", axes=[1])
+    assert general == [] and len(plans) == 2
+
+
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("xshape, kshape, axes", [((3, 50), (1, 6), -1), ((2, 4, 33), (1, 1, 5), 2),
+                                                  ((40,), (7,), 0)])  # fmt: skip
+def test_rows_route_runs_numpy_per_row(mode, dtype, xshape, kshape, axes):
+    """Short batches along the last axis with one kernel take numpy's loop per row
+    (3×50 with a 1×6 kernel: 14.7 -> 5.0 µs a call, scipy.ndimage.convolve1d 5.4 µs)."""
+    rng = np.random.default_rng(len(xshape))
+    x, h = random_array(rng, xshape, dtype), random_array(rng, kshape, dtype)
+    _routes.clear()
+    r = _routes.batched_route(x, h, mode, "zero", "auto", axes)
+    assert getattr(r, "kind", "") == "rows"
+    for _ in range(2):
+        got = convop.convolve(x, h, mode, axes=axes)
+        assert got.dtype == np.dtype(dtype)
+        assert_close(got, ss.convolve(x, h, mode, method="direct"), dtype)
+    # per-row kernels, other boundaries ('valid' has none) and other axes keep the engines
+    if mode != "valid":
+        assert _routes.batched_route(x, h, mode, "reflect", "auto", axes).kind != "rows"
+    if len(xshape) > 1:
+        hh = random_array(rng, xshape[:-1] + kshape[-1:], dtype)
+        assert _routes.batched_route(x, hh, mode, "zero", "auto", axes).kind != "rows"
+        y = np.ascontiguousarray(np.swapaxes(x, 0, -1))
+        assert (
+            _routes.batched_route(y, np.swapaxes(h, 0, -1), mode, "zero", "auto", 0).kind != "rows"
+        )

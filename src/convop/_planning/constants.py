@@ -33,7 +33,8 @@ Constants = dict[str, dict[str, tuple[float, float]]]
 #: "f4": float32/complex64): one calibration of the development machine, used until
 #: ``convop calibrate`` fits this one; the 1-D block-Toeplitz terms were fitted against
 #: the other methods timed in the same run, so that ``auto`` ranks them consistently
-#: (CHANGELOG 2026-12-01)
+#: (CHANGELOG 2026-12-01); ``sad_big``/``fft_nd_big``: the memory-bound slopes of N-D
+#: shift-and-add and multi-axis FFTs, measured at 2048² (CHANGELOG, issue 22)
 DEFAULTS: dict[str, dict[str, tuple[float, float]]] = {
     "f8": {
         "np1d": (2.0e-06, 2.8e-10),
@@ -45,10 +46,12 @@ DEFAULTS: dict[str, dict[str, tuple[float, float]]] = {
         "btnd": (2.0e-05, 1.0e-10),
         "btnd_big": (0.0, 2.3e-10),
         "sad": (3.8e-06, 5.9e-10),
+        "sad_big": (0.0, 1.2e-09),
         "gemm": (2e-05, 1.9e-09),
         "fft": (7.0e-05, 4.0e-10),
         "fft_big": (0.0, 1.0e-09),
         "fft_nd": (0.0, 3.0e-10),
+        "fft_nd_big": (0.0, 3.0e-10),
         "oa": (9e-05, 6e-09),
         "layer_tap": (1e-05, 9.7e-11),
         "layer_gemm": (1e-05, 7.4e-11),
@@ -66,10 +69,12 @@ DEFAULTS: dict[str, dict[str, tuple[float, float]]] = {
         "btnd": (2.0e-05, 6.0e-11),
         "btnd_big": (0.0, 1.4e-10),
         "sad": (4.4e-06, 1.8e-10),
+        "sad_big": (0.0, 4.5e-10),
         "gemm": (2e-05, 1.5e-09),
         "fft": (7.0e-05, 3.5e-10),
         "fft_big": (0.0, 4.1e-10),
         "fft_nd": (0.0, 1.5e-10),
+        "fft_nd_big": (0.0, 2.3e-10),
         "oa": (9e-05, 3.3e-09),
         "layer_tap": (1e-05, 5e-11),
         "layer_gemm": (1e-05, 4.6e-11),

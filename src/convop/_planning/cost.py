@@ -121,6 +121,14 @@ def fft_slope(c: dict[str, tuple[float, float]], f: int) -> float:
 BTND_P = (1 << 12, 1 << 20)
 
 
+#: block-Toeplitz products per second in 3-D relative to the 2-D slopes ``btnd`` are
+#: fitted on: the matrix products there are 3× wider (9 kernel rows per block, not 3),
+#: which BLAS runs closer to its peak. Fitted on 3³ kernels, 'same', 64³-128³, float32
+#: and float64 (measured/predicted 0.42-0.76, median 0.54): without it ``auto`` chose
+#: direct or fft for 128³ volumes (float64: fft 94 ms, gemm 33 ms)
+BTND_3D_GAIN = 0.55
+
+
 def blocked_nd_cost(
     c: dict[str, tuple[float, float]], nout: tuple[int, ...], nb: tuple[int, ...], batch: int
 ) -> float:
@@ -130,7 +138,28 @@ def blocked_nd_cost(
     width = prod(nb[:-1]) * (bsz + nb[-1] - 1)
     padded = batch * prod(nout[:-1]) * -(-nout[-1] // bsz) * bsz
     o, small = c["btnd"]
-    return o + padded * width * _interp(padded, BTND_P[0], small, BTND_P[1], c["btnd_big"][1])
+    gain = BTND_3D_GAIN if len(nb) >= 3 else 1.0
+    slope = _interp(padded, BTND_P[0], small, BTND_P[1], c["btnd_big"][1])
+    return o + gain * padded * width * slope
+
+
+#: bytes of the output (shift-and-add) or of the transformed data (multi-axis FFT)
+#: between which the per-unit cost climbs from the cache-resident slope (``sad``,
+#: ``fft_nd``, fitted at 512² and 256²) to the memory-bound one (``sad_big``,
+#: ``fft_nd_big``): shift-and-add streams the whole output once per tap, so past the
+#: last-level cache it is 2-3× slower per multiply-add (2048², 5×5 float32: 95-131 ms
+#: measured where the cache-resident slope predicts 38 ms; gemm takes 40-48 ms)
+MEM_BYTES = (1 << 22, 1 << 24)
+
+
+def memory_slope(c: dict[str, tuple[float, float]], name: str, nbytes: float) -> float:
+    """Seconds per unit of ``name`` (``'sad'`` or ``'fft_nd'``) for ``nbytes`` of data:
+    the cache-resident slope up to ``MEM_BYTES[0]``, the ``name + '_big'`` one from
+    ``MEM_BYTES[1]`` (never below the cache-resident one: a calibration that measured
+    only the small case keeps the slope monotone)."""
+    small = c[name][1]
+    big = max(c.get(name + "_big", (0.0, small))[1], small)
+    return _interp(max(nbytes, 1.0), MEM_BYTES[0], small, MEM_BYTES[1], big)
 
 
 #: kernels shorter than this along every axis never consider overlap-add
@@ -161,8 +190,9 @@ def costs(
         sa_ok = SHIFT_ADD_MIN_TAPS <= nb[0] <= SHIFT_ADD_MAX_TAPS[precision(np.dtype(dtype))]
         out["direct"] = min(np_cost, sa_cost) if sa_ok else np_cost
     else:
-        o, s = c["sad"]
-        out["direct"] = o * taps + s * work * 2
+        # one pass over the output per tap: memory-bound once it leaves the cache
+        slope = memory_slope(c, "sad", batch * nout * np.dtype(dtype).itemsize)
+        out["direct"] = c["sad"][0] * taps + slope * work * 2
     if nd == 1:
         # per output: copying and writing (fixed) plus the block's (B + K − 1) products
         bsz = block_length(nout, nb[0])
@@ -178,8 +208,13 @@ def costs(
     tnd = len(moving)
     fast_multi = tnd >= 2 and torch and np.dtype(dtype).kind == "f" and f >= TORCH_FFT_MIN
     # multi-axis transforms run SIMD across lines that each stay in cache: their cost
-    # per unit is lower and flat in size (the fft_nd constant)
-    slope = fft_slope(c, f * batch * lines) if tnd <= 1 else c["fft_nd"][1]
+    # per unit is lower (the fft_nd constant), until the data leaves the cache
+    itemsize = np.dtype(dtype).itemsize
+    slope = (
+        fft_slope(c, f * batch * lines)
+        if tnd <= 1
+        else memory_slope(c, "fft_nd", f * batch * lines * itemsize)
+    )
     out["fft"] = c["fft"][0] + slope * (2 * batch * lines + 1) * fft_units(f) * (
         TORCH_FFT_GAIN if fast_multi else 1.0
     )

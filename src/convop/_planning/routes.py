@@ -151,6 +151,9 @@ def _build_batched(
                 b.size // max(prod(b.shape[i] for i in conv_axes), 1))  # fmt: skip
     ext = tuple(p + l + r for p, (l, r) in zip(na, pads))
     plan = resolve(meth, ext, nb, batch, dt)
+    rows = _rows_route(a, b, na, nb, mode, bnd, plan, trailing and not swap)
+    if rows is not None:
+        return rows
 
     def run(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         if not trailing:
@@ -164,6 +167,54 @@ def _build_batched(
         return out.astype(dt, copy=False)
 
     return _named(run, "batched")
+
+
+#: batched 1-D calls with up to this many rows run numpy's loop once per row (as the
+#: direct engine does, :func:`convop._engines.direct.valid_direct`)
+ROWS_MAX = 16
+
+
+def _rows_route(
+    a: np.ndarray,
+    b: np.ndarray,
+    na: tuple[int, ...],
+    nb: tuple[int, ...],
+    mode: str,
+    bnd: str,
+    plan: Plan,
+    trailing: bool,
+) -> Route | None:
+    """The ``rows`` route of a batched 1-D call along the last axis with one kernel, zero
+    boundary and the direct method: numpy's C loop per row of ``a``, no padded copy
+    and no engine dispatch (3×50 with a 1×6 kernel: 13.5 µs through the engines, a
+    few rows of numpy's loop take 1.5 µs each)."""
+    if (
+        len(na) != 1
+        or not trailing
+        or bnd != "zero"
+        or plan.method != "direct"
+        or plan.torch
+        or plan.shift_add
+        or a.dtype.char not in "fd"
+        or any(n != 1 for n in b.shape[:-1])
+        or na[0] < nb[0]
+    ):
+        return None
+    nrows = prod(a.shape[:-1])
+    if nrows > ROWS_MAX and nb[0] <= 64:
+        return None
+    nout = {"full": na[0] + nb[0] - 1, "same": na[0], "valid": na[0] - nb[0] + 1}[mode]
+    shape = a.shape[:-1] + (nout,)
+
+    def run(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        kf = y.reshape(-1)[::-1]
+        out = np.empty(shape, x.dtype)
+        flat, res = x.reshape(-1, x.shape[-1]), out.reshape(-1, nout)
+        for i in range(flat.shape[0]):
+            res[i] = _np_correlate(flat[i], kf, mode)
+        return out
+
+    return _named(run, "rows")
 
 
 def kind(
