@@ -15,6 +15,7 @@ TINY = [
     GCase("3x40 1x6 axes=-1 periodic", (3, 40), (1, 6), boundary="periodic", axes=(-1,)),
     GCase("12^3 3^3 c16 valid", (12, 12, 12), (3, 3, 3), "complex128", mode="valid"),
     GCase("10x9 3x3 i4 full", (10, 9), (3, 3), "int32", mode="full"),
+    GCase("4x30 1x5 c16 corr axes=-1", (4, 30), (1, 5), "complex128", op="correlate", axes=(-1,)),
 ]
 
 

@@ -318,11 +318,10 @@ def peers(c: GCase, a: np.ndarray, b: np.ndarray, torch: Any = None) -> dict[str
         out["scipy auto"] = [lambda: g(a, b, c.mode)]
         out["scipy.fft"] = [_fft_peer(c, a, b)]
     if c.mode == "same":
-        h = ndi.correlate if corr else ndi.convolve
-        kb = np.conj(b) if corr else b
+        h = ndi.correlate if corr else ndi.convolve  # ndimage conjugates complex weights
         mode = NDIMAGE_MODE[c.boundary]
         out["ndimage"] = [
-            (lambda o: lambda: h(a, kb, mode=mode, cval=0.0, origin=list(o)))(o)
+            (lambda o: lambda: h(a, b, mode=mode, cval=0.0, origin=list(o)))(o)
             for o in _origins(c, b)
         ]
     if torch is not None:
