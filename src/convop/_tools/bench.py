@@ -72,6 +72,14 @@ def time_interleaved(
     fns: dict[str, Callable[[], object]], rounds: int = 5, budget: float = 0.02
 ) -> dict[str, float]:
     """Median seconds per call of every callable, measured round robin."""
+    return {k: median(v) for k, v in time_samples(fns, rounds, budget).items()}
+
+
+def time_samples(
+    fns: dict[str, Callable[[], object]], rounds: int = 5, budget: float = 0.02
+) -> dict[str, list[float]]:
+    """Seconds per call of every callable in each round, measured round robin (one
+    sample, the warm-up call, for callables too slow to repeat)."""
     loops, single = {}, {}
     for name, fn in fns.items():
         t0 = time.perf_counter()
@@ -108,7 +116,7 @@ def time_interleaved(
             if name.startswith("torch"):
                 time.sleep(TORCH_REST)  # let torch's OpenMP threads stop spinning
                 rested = True
-    return {k: median(v) if v else single[k] for k, v in samples.items()}
+    return {k: v if v else [single[k]] for k, v in samples.items()}
 
 
 #: untimed calls after a rest, so the callable timed next does not pay for it

@@ -214,6 +214,7 @@ SUBSYSTEMS = {
     "recsys": "LightGCN epoch and recommendation time, peak memory",
     "compress": "compressed conv layers: latency against certified error",
     "graph": "convop.graph Chebyshev heat filter against PyGSP; torus FFT vs eigh",
+    "general": "auto on shapes outside the tuned sweep (N-D, axes=, valid, boundaries)",
 }
 SUBSYSTEM_MODULE = {
     "resample": "resampling",
@@ -222,6 +223,7 @@ SUBSYSTEM_MODULE = {
     "recsys": "recsys",
     "compress": "compress",
     "graph": "graph",
+    "general": "general",
 }
 
 
