@@ -124,10 +124,14 @@ def test_convop_bench_general_quick_runs(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(
         bench_general,
         "run",
-        lambda quick: bench_general.run_cases(TINY[:2], rounds=2, torch=None, budget=0.0),
+        lambda quick, progress=None: bench_general.run_cases(
+            TINY[:2], rounds=2, torch=None, budget=0.0, progress=progress
+        ),
     )
     assert bench_cli.main(["--general", "--quick", "--out", str(tmp_path)]) == 0
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
+    out = captured.out
+    assert f"[2/2] {TINY[1].name}" in captured.err  # progress while the sweep runs
     assert "# convop bench --general" in out and "auto / fastest peer over 2 cases" in out
     rows = json.loads((tmp_path / "general.json").read_text())
     assert [r["name"] for r in rows] == [c.name for c in TINY[:2]]

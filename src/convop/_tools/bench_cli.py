@@ -247,13 +247,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"--{flag}", action="store_true", help=f"benchmark {what} instead of the sweep"
         )
     args = parser.parse_args(list(argv or []))
+
+    def progress(msg: str) -> None:
+        print(f"\r\033[K{msg}", end="", file=sys.stderr, flush=True)
+
     chosen = [f for f in SUBSYSTEMS if getattr(args, f)]
     if chosen:
         import importlib
+        import inspect
 
         for flag in chosen:
             mod = importlib.import_module(f"convop._tools.bench_{SUBSYSTEM_MODULE[flag]}")
-            rows = mod.run(quick=args.quick)
+            if "progress" in inspect.signature(mod.run).parameters:  # a long sweep
+                rows = mod.run(quick=args.quick, progress=progress)
+                print("\r\033[K", end="", file=sys.stderr)
+            else:
+                rows = mod.run(quick=args.quick)
             print(f"# convop bench --{flag}")
             print(mod.table(rows))
             if hasattr(mod, "summary"):  # the subsystem's verdicts on its targets
@@ -265,9 +274,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             if hasattr(mod, "plot"):  # the subsystem draws its own figure
                 print(f"wrote {mod.plot(rows, args.out / f'{flag}.png')}")
         return 0
-
-    def progress(msg: str) -> None:
-        print(f"\r\033[K{msg}", end="", file=sys.stderr, flush=True)
 
     res = run(args.quick, args.tiny, args.out, progress)
     print("\r\033[K", end="", file=sys.stderr)
