@@ -277,3 +277,31 @@ def test_matmul_into_samples_one_thread_first_then_times_threads(monkeypatch):
         assert len(notes) == calls
     finally:
         _threads.reset_contention()
+
+
+@pytest.mark.parametrize("dtype", ["complex128", "complex64", "float64"])
+def test_one_thread_pieces_stay_under_openblas_threading_threshold(dtype, monkeypatch):
+    # complex zgemm/cgemm thread from m·n·k = 2¹⁷ on: pieces cut at the real limit
+    # (2¹⁸) stalled a scheduler slice each on a busy core (12 ms against 0.014 ms)
+    from convop._engines import blocked
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2084, 40)).astype(dtype)
+    t = rng.standard_normal((40, 24)).astype(dtype)
+    if np.dtype(dtype).kind == "c":
+        x = x + 1j * rng.standard_normal(x.shape).astype(dtype)
+    sizes = []
+    real_matmul = np.matmul
+
+    def spy(a, b, out=None):
+        sizes.append(a.shape[-2] * a.shape[-1] * b.shape[-1])
+        return real_matmul(a, b, out=out)
+
+    monkeypatch.setattr(blocked._threads, "contended", lambda key: True)
+    monkeypatch.setattr(blocked.np, "matmul", spy)
+    out = np.empty((2084, 24), dtype)
+    blocked.matmul_into(x, t, out)
+    monkeypatch.undo()
+    limit = 1 << 16 if np.dtype(dtype).kind == "c" else 1 << 18
+    assert len(sizes) > 1 and max(sizes) < limit
+    np.testing.assert_allclose(out, x @ t, rtol=1e-5 if dtype == "complex64" else 1e-12)

@@ -110,6 +110,10 @@ _local = threading.local()
 #: cannot tell whether the caller limits it in another thread.
 #: Timings behind both limits: benchmarks/results/NOTES.md.
 SINGLE_THREAD_MNK = 1 << 18
+#: complex products count four real multiply-adds per m·n·k: OpenBLAS's zgemm/cgemm go
+#: multi-threaded from 2¹⁷ on, and a (1000×40)·(40×24) complex128 piece under the real
+#: limit stalled 12 ms on a busy core where 2¹⁶-sized pieces take 0.014 ms
+SINGLE_THREAD_MNK_COMPLEX = 1 << 16
 SPLIT_MNK = 1 << 21
 _one_thread = _threads.numpy_blas_single()
 
@@ -120,7 +124,8 @@ def matmul_into(x: np.ndarray, t: np.ndarray, out: np.ndarray) -> None:
     m, k = x.shape[-2:]
     n = t.shape[-1]
     mnk = m * k * n
-    if mnk < SINGLE_THREAD_MNK:
+    limit = SINGLE_THREAD_MNK_COMPLEX if out.dtype.kind == "c" else SINGLE_THREAD_MNK
+    if mnk < limit:
         np.matmul(x, t, out=out)
         return
     key = ("matmul", k, n, x.dtype.char)
@@ -136,7 +141,7 @@ def matmul_into(x: np.ndarray, t: np.ndarray, out: np.ndarray) -> None:
         with _one_thread:
             np.matmul(x, t, out=out)
     else:
-        rows = max(1, (SINGLE_THREAD_MNK - 1) // (k * n))
+        rows = max(1, (limit - 1) // (k * n))
         for r0 in range(0, m, rows):
             np.matmul(x[..., r0 : r0 + rows, :], t, out=out[..., r0 : r0 + rows, :])
     _threads.note_time(key, time.perf_counter() - t0, out.size / n, single)
