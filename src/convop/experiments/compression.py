@@ -26,6 +26,7 @@ import numpy as np
 
 from convop.experiments._report import new_figure
 from convop.experiments._result import Claim, Result
+from convop.experiments._threads import torch_single_thread
 
 __all__ = ["SUMMARY", "TITLE", "digits_net", "hand_example", "run"]
 
@@ -121,14 +122,16 @@ def _train(net: Any, x: Any, y: Any, epochs: int, lr: float, seed: int) -> None:
     gen = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     net.train()
-    for _ in range(epochs):
-        perm = torch.randperm(len(y), generator=gen)
-        for i in range(0, len(y), 64):
-            idx = perm[i : i + 64]
-            opt.zero_grad()
-            loss = torch.nn.functional.cross_entropy(net(x[idx]), y[idx])
-            loss.backward()
-            opt.step()
+    # batches of 64 digits of 8×8: one thread (convop.experiments._threads)
+    with torch_single_thread(torch):
+        for _ in range(epochs):
+            perm = torch.randperm(len(y), generator=gen)
+            for i in range(0, len(y), 64):
+                idx = perm[i : i + 64]
+                opt.zero_grad()
+                loss = torch.nn.functional.cross_entropy(net(x[idx]), y[idx])
+                loss.backward()
+                opt.step()
     net.eval()
 
 

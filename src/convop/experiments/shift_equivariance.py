@@ -25,8 +25,6 @@ True
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +37,7 @@ from numpy.polynomial import polynomial as nppoly
 
 from convop.experiments._report import new_figure
 from convop.experiments._result import Claim, Result
+from convop.experiments._threads import torch_single_thread
 
 __all__ = [
     "CHEBYSHEV_COEFFS",
@@ -338,18 +337,6 @@ def kernel_from_data(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return np.linalg.lstsq(X, Y[:, 0], rcond=None)[0]
 
 
-@contextlib.contextmanager
-def _torch_single_thread(torch: Any) -> Iterator[None]:
-    # tensors here are ~100x100: thread start-up and synchronisation cost far more
-    # than the arithmetic (and collapse under load), so run on one thread, then restore
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
 def _stack(h: Any, kernels: list[Any], torch: Any) -> Any:
     """Apply the kernel-3 circular cross-correlation layers to ``h`` of shape (B, 1, n).
 
@@ -420,7 +407,7 @@ def fit_stacked_kernels(
     Y = X @ T
     G = X.T @ X
 
-    with _torch_single_thread(torch):
+    with torch_single_thread(torch):
         torch.manual_seed(seed)
         dt = torch.float64
         bound = 1.0 / np.sqrt(3.0)  # torch's default Conv1d bound, 1/sqrt(fan_in)
