@@ -3,7 +3,10 @@ on NumPy data (zero-copy ``torch.from_numpy``); torch pads zero boundaries itsel
 the other boundaries are one NumPy gather of precomputed indices.
 
 Planning decides where this engine runs (:func:`convop._planning.choose.resolve`); it
-is only ever called while torch may be used (:func:`convop._core.optional.torch_enabled`).
+is only ever called while torch may be used (:func:`convop._core.optional.torch_enabled`),
+and only while torch's threads beat the caller's one-thread NumPy path in this process
+(:func:`guarded`, :func:`convop._core.threads.on_threads`); torch's thread count is
+never changed.
 """
 
 from __future__ import annotations
