@@ -176,3 +176,34 @@ def test_scipy_workers_feed_the_signal(fresh, monkeypatch):
             convop.convolve(a, b, "same", method="fft")
     assert seen == [True] * _threads.SAMPLES + [False]
     assert fresh["workers"] == [1] * _threads.SAMPLES + [2]
+
+
+@pytest.mark.parametrize("on", [True, False])
+def test_layer_torch_conv_follows_the_signal(fresh, monkeypatch, on):
+    """ConvLayer's direct backend (forward, adjoint, weight gradient): torch's conv only
+    while not contended; results equal the NumPy backend's."""
+    rng = np.random.default_rng(3)
+    w = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
+    x = rng.standard_normal((2, 3, 16, 16)).astype(np.float32)
+    layer = convop.ConvLayer(w, (3, 16, 16), padding=1, method="direct")
+    threads = torch.get_num_threads()
+    ran = []
+    for mod, name in (
+        ("functional", "conv2d"),
+        ("functional", "conv_transpose2d"),
+        ("grad", "conv2d_weight"),
+    ):
+        real = getattr(getattr(torch.nn, mod), name)
+        spy = lambda *a, _f=real, _n=name, **k: ran.append(_n) or _f(*a, **k)  # noqa: E731
+        monkeypatch.setattr(getattr(torch.nn, mod), name, spy)
+    _busy(monkeypatch, on)
+    y = layer(x)
+    back = layer.adjoint(y)
+    grad = layer.kernel_operator(x).adjoint(y)
+    assert ran == ([] if on else ["conv2d", "conv_transpose2d", "conv2d_weight"])
+    with convop.options(torch=False):
+        ref = convop.ConvLayer(w, (3, 16, 16), padding=1, method="direct")
+        np.testing.assert_allclose(y, ref(x), rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(back, ref.adjoint(y), rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(grad, ref.kernel_operator(x).adjoint(y), rtol=1e-4, atol=1e-3)
+    assert torch.get_num_threads() == threads
