@@ -25,6 +25,10 @@ for bd in ("zero", "replicate"):
     for m in ("auto", "fft"):
         cases[f"512 9x9 {bd}/{m}"] = (lambda bd=bd, m=m: convop.convolve(a, b, mode="same", boundary=bd, method=m))
     cases[f"128 3x3 {bd}/auto"] = (lambda bd=bd: convop.convolve(s, k, mode="same", boundary=bd))
+wl = rng.standard_normal((16, 16, 3, 3)).astype(np.float32)
+xl = rng.standard_normal((16, 32, 32)).astype(np.float32)
+layer = convop.ConvLayer(wl, (16, 32, 32), padding=1)
+cases["layer 16ch 32x32 3x3 auto"] = lambda: layer(xl)
 cases["peer 512 9x9 scipy.signal.fftconvolve"] = lambda: ss.fftconvolve(a, b, mode="same")
 cases["peer 128 3x3 scipy.signal.convolve2d"] = lambda: ss.convolve2d(s, k, mode="same")
 def one(f):
