@@ -102,7 +102,11 @@ def test_valid_ignores_boundary():
     x, w = rng.standard_normal((8, 9)), rng.standard_normal((3, 2))
     ref = convop.convolve(x, w, "valid")
     for b in BOUNDARIES:
-        np.testing.assert_array_equal(convop.convolve(x, w, "valid", boundary=b), ref)
+        # equal to rounding: with torch imported, repeated calls of one shape may run on
+        # torch's conv or (its first calls, and while cores are busy) on NumPy
+        np.testing.assert_allclose(
+            convop.convolve(x, w, "valid", boundary=b), ref, rtol=1e-12, atol=1e-12
+        )
 
 
 @given(st.integers(1, 3), st.sampled_from(MODES), st.integers(0, 2**16), st.booleans())

@@ -18,7 +18,10 @@ whole call waits for it, slower than on one thread, while single-threaded code j
 runs on the free core. :func:`note_time` spots such slowdowns by comparing
 the times of multi-threaded calls with one-thread calls of the same shape, and
 :func:`contended` then tells callers to stay on one thread for a while
-(:class:`numpy_blas_single`).
+(:class:`numpy_blas_single`). :func:`on_threads` applies that rule to a call with a
+one-thread alternative: scipy.fft with several workers, torch's FFT and torch's conv
+(whose intra-op threads are process-wide; convop routes around them instead of
+changing ``torch.set_num_threads``).
 """
 
 from __future__ import annotations
@@ -232,6 +235,26 @@ def note_time(key: Any, seconds: float, work: float, single: bool = False) -> No
             _any_until = max(_any_until, got.until)
     else:
         got.hold, got.helped = HOLD_MIN, True
+
+
+def on_threads(
+    key: Any, work: float, threaded: Callable[[], Any], single: Callable[[], Any]
+) -> Any:
+    """``threaded()`` (a multi-threaded computation: FFT workers, torch's FFT or conv),
+    or ``single()`` (the same result on one thread) while it should not run: for the
+    first ``SAMPLES`` calls of ``key`` (the reference), while ``key`` is held, and while
+    any key is held (:func:`contended` with no key: a core is busy elsewhere). Both are
+    timed and fed to :func:`note_time`, so every multi-threaded route follows one
+    contention signal. Never changes a thread count: the choice is per call."""
+    if unsampled(key) or contended(key) or contended():
+        t0 = time.perf_counter()
+        out = single()
+        note_time(key, time.perf_counter() - t0, work, single=True)
+        return out
+    t0 = time.perf_counter()
+    out = threaded()
+    note_time(key, time.perf_counter() - t0, work)
+    return out
 
 
 def reset_contention() -> None:

@@ -12,6 +12,7 @@ convolution, ``out[j] = Σ_i b[i] a[j + nb − 1 − i]``); leading axes broadca
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from math import prod
 
 import numpy as np
@@ -67,7 +68,9 @@ def valid_direct(a: np.ndarray, b: np.ndarray, nd: int, plan: Plan) -> np.ndarra
     na, nb = a.shape[a.ndim - nd :], b.shape[b.ndim - nd :]
     nout = tuple(p - q + 1 for p, q in zip(na, nb))
     if plan.torch:
-        out = torch_valid(a, b, nd)
+        out = torch_valid(
+            a, b, nd, fallback=lambda: valid_direct(a, b, nd, replace(plan, torch=False))
+        )
         if out is not None:
             return out
     if nd == 1 and kernel_count(b, 1) == 1 and not plan.shift_add:
@@ -94,7 +97,13 @@ def direct_padded(
     crop, so that the padded copy is never made."""
     na, nb = a.shape[a.ndim - nd :], b.shape[b.ndim - nd :]
     if plan.torch:
-        out = torch_valid(a, b, nd, pads)  # torch pads itself
+        out = torch_valid(  # torch pads itself
+            a,
+            b,
+            nd,
+            pads,
+            fallback=lambda: direct_padded(a, b, nd, pads, replace(plan, torch=False)),
+        )
         if out is not None:
             return out
     if nd == 1 and a.ndim == 1 and b.ndim == 1 and not plan.shift_add:

@@ -17,6 +17,7 @@ extension inside the block-Toeplitz copy for ``gemm``; otherwise one extended co
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -128,7 +129,15 @@ def conv_boundary(
         return conv_zero(a, b, nd, plan, pads)
     method = plan.method
     if plan.torch:
-        out = torch_valid(a, b, nd, pads, boundary)
+        plain = replace(plan, torch=False)
+        out = torch_valid(
+            a,
+            b,
+            nd,
+            pads,
+            boundary,
+            fallback=lambda: conv_boundary(a, b, nd, plain, pads, boundary),
+        )
         if out is not None:
             return out
     if method == "gemm" and (nd == 1 or kernel_count(b, nd) == 1):

@@ -7,7 +7,6 @@ fast length that keeps the samples kept free of circular wrap-around.
 
 from __future__ import annotations
 
-import time
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from functools import lru_cache
@@ -138,11 +137,13 @@ def spectral_product(
     where one input has length 1 along it the convolution there is a broadcast product
     (a 31×1 kernel on an image needs 1-D transforms along one axis, as scipy does).
 
-    With torch imported, large multi-axis real transforms run on torch.fft, but only
-    while they are faster than scipy.fft on one thread in this process: the first
-    calls of each shape run on scipy to give that reference, and a torch call slower
-    than it (its two-thread FFT stalls when a core is busy elsewhere) sends the shape
-    back to scipy for a hold (:func:`convop._core.threads.note_time`).
+    With torch imported, large multi-axis real transforms run on torch.fft, and large
+    transforms run on several scipy.fft workers, but only while that is faster than
+    scipy.fft on one thread in this process: the first calls of each shape run on one
+    thread to give that reference, and a multi-threaded call slower than it (a
+    two-thread FFT stalls when a core is busy elsewhere) sends the shape back to one
+    thread for a hold, as does a hold of any other route
+    (:func:`convop._core.threads.on_threads`).
     """
     axes = tuple(i - nd for i, f in enumerate(fshape) if f is not None)
     sizes = tuple(f for f in fshape if f is not None)
@@ -159,18 +160,21 @@ def spectral_product(
         and a.dtype.char in "fd"
         and torch_enabled()
     ):
-        key = ("torch_fft", sizes, a.dtype.char, lines)
-        work = float(total * lines)
-        if _threads.unsampled(key) or _threads.contended(key):
-            t0 = time.perf_counter()
-            out = _scipy_product(a, b, axes, sizes, 1)
-            _threads.note_time(key, time.perf_counter() - t0, work, single=True)
-            return out
-        t0 = time.perf_counter()
-        out = _torch_product(a, b, axes, sizes)
-        _threads.note_time(key, time.perf_counter() - t0, work)
-        return out
-    return _scipy_product(a, b, axes, sizes, workers(total * lines))
+        return _threads.on_threads(
+            ("torch_fft", sizes, a.dtype.char, lines),
+            float(total * lines),
+            lambda: _torch_product(a, b, axes, sizes),
+            lambda: _scipy_product(a, b, axes, sizes, 1),
+        )
+    nworkers = workers(total * lines)
+    if nworkers == 1:
+        return _scipy_product(a, b, axes, sizes, 1)
+    return _threads.on_threads(
+        ("fft_workers", sizes, a.dtype.char, b.dtype.char, lines),
+        float(total * lines),
+        lambda: _scipy_product(a, b, axes, sizes, nworkers),
+        lambda: _scipy_product(a, b, axes, sizes, 1),
+    )
 
 
 def _imul(fa: np.ndarray, fb: np.ndarray) -> np.ndarray:
@@ -291,14 +295,21 @@ def full_oa(a: np.ndarray, b: np.ndarray, nd: int) -> np.ndarray:
         bshape[x] = q
     bb = b.reshape(bshape)
     nworkers = workers(a.size)
-    if real:
-        fa = sfft.rfftn(a, fshape, axes=ax, workers=nworkers)
-        fa *= sfft.rfftn(bb, fshape, axes=ax, workers=nworkers)
-        y = sfft.irfftn(fa, fshape, axes=ax, workers=nworkers, overwrite_x=True)
-    else:
-        fa = sfft.fftn(a, fshape, axes=ax, workers=nworkers)
-        fa *= sfft.fftn(bb, fshape, axes=ax, workers=nworkers)
-        y = sfft.ifftn(fa, fshape, axes=ax, workers=nworkers, overwrite_x=True)
+
+    def blocks(nw: int) -> np.ndarray:
+        if real:
+            fa = sfft.rfftn(a, fshape, axes=ax, workers=nw)
+            fa *= sfft.rfftn(bb, fshape, axes=ax, workers=nw)
+            return sfft.irfftn(fa, fshape, axes=ax, workers=nw, overwrite_x=True)
+        fa = sfft.fftn(a, fshape, axes=ax, workers=nw)
+        fa *= sfft.fftn(bb, fshape, axes=ax, workers=nw)
+        return sfft.ifftn(fa, fshape, axes=ax, workers=nw, overwrite_x=True)
+
+    if nworkers == 1:
+        y = blocks(1)
+    else:  # several workers only while they beat one (a core may be busy elsewhere)
+        key = ("oa_workers", a.shape, tuple(fshape), ax, a.dtype.char, real)
+        y = _threads.on_threads(key, 1.0, lambda: blocks(nworkers), lambda: blocks(1))
     # overlap-add, last axis first so earlier axis positions stay valid
     starts, pos = [], nl
     for st in steps:

@@ -56,7 +56,13 @@ def _method(layer: Any, xp: np.ndarray) -> str:
 
 def _grad_direct(layer: Any, xp: np.ndarray, y: np.ndarray) -> np.ndarray:
     if lb._use_torch(xp, layer._weight) and y.dtype == xp.dtype:
-        return _grad_torch(layer, xp, y)
+        return lb.guarded(
+            layer, "grad", xp, lambda: _grad_torch(layer, xp, y), lambda: _grad_numpy(layer, xp, y)
+        )
+    return _grad_numpy(layer, xp, y)
+
+
+def _grad_numpy(layer: Any, xp: np.ndarray, y: np.ndarray) -> np.ndarray:
     g, co, ci, d, kshape, out_sp = lb._geometry(layer)
     n = prod(xp.shape[: xp.ndim - d - 1])
     # (g, C_out/g, N·P) against (g, C_in/g, N·P) per tap

@@ -3,7 +3,10 @@ on NumPy data (zero-copy ``torch.from_numpy``); torch pads zero boundaries itsel
 the other boundaries are one NumPy gather of precomputed indices.
 
 Planning decides where this engine runs (:func:`convop._planning.choose.resolve`); it
-is only ever called while torch may be used (:func:`convop._core.optional.torch_enabled`).
+is only ever called while torch may be used (:func:`convop._core.optional.torch_enabled`),
+and only while torch's threads beat the caller's one-thread NumPy path in this process
+(:func:`guarded`, :func:`convop._core.threads.on_threads`); torch's thread count is
+never changed.
 """
 
 from __future__ import annotations
@@ -15,11 +18,12 @@ from math import prod
 import numpy as np
 
 from convop._core import caches
+from convop._core import threads as _threads
 from convop._core.arrays import as_torchable
 from convop._core.extension import AxisExtension
 from convop._core.optional import torch_enabled
 
-__all__ = ["torch_plan", "torch_valid"]
+__all__ = ["guarded", "torch_plan", "torch_valid"]
 
 
 _TORCH: tuple | None = None
@@ -49,14 +53,41 @@ def torch_valid(
     nd: int,
     pads: tuple[tuple[int, int], ...] | None = None,
     boundary: str = "zero",
+    *,
+    fallback: Callable[[], np.ndarray],
 ) -> np.ndarray | None:
     """``valid(E a, b)`` with ``E`` the extension by ``pads`` in ``boundary`` mode, by
     torch's conv; None where torch is not available, does not take these dtypes and
-    shapes, or cannot pad this way (then the caller uses its NumPy path)."""
+    shapes, or cannot pad this way (then the caller uses its NumPy path).
+
+    ``fallback()`` is the caller's NumPy computation of the same result: it runs
+    instead of torch where torch's conv would wait on a busy core (:func:`guarded`)."""
     if a.dtype != b.dtype or b.ndim > a.ndim:
         return None
     run = torch_plan(a.shape, b.shape, a.dtype, nd, pads, boundary)
-    return None if run is None else run(a, b)
+    if run is None:
+        return None
+    key = ("torch_conv", a.shape, b.shape, a.dtype.char, pads, boundary)
+    return _threads.on_threads(key, 1.0, lambda: run(a, b), fallback)
+
+
+def guarded(
+    run: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    fallback: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    key: tuple,
+) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """``run`` (a :func:`torch_plan` computation) behind the contention guard of
+    :func:`convop._core.threads.on_threads`: torch's conv runs on its intra-op threads
+    (a process-wide count convop never changes), which stall for a scheduler time
+    slice when a core is busy elsewhere (128², 3×3: 0.07 ms on NumPy, 8-16 ms on
+    torch with both cores busy). ``fallback(a, b)`` (NumPy, one thread) runs instead
+    for the first calls of ``key`` and whenever a multi-threaded route is held."""
+    on_threads = _threads.on_threads
+
+    def run_guarded(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return on_threads(key, 1.0, lambda: run(a, b), lambda: fallback(a, b))
+
+    return run_guarded
 
 
 def torch_plan(

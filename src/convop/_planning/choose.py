@@ -70,13 +70,20 @@ def _resolve(
 caches.lru("plans", _resolve)
 
 
-def resolve(method: str, na: tuple[int, ...], nb: tuple[int, ...], batch: int, dtype: Any) -> Plan:
+def resolve(
+    method: str,
+    na: tuple[int, ...],
+    nb: tuple[int, ...],
+    batch: int,
+    dtype: Any,
+    torch: bool | None = None,
+) -> Plan:
     """The :class:`Plan` of ``valid`` of an (extended) ``na`` input with an ``nb`` kernel,
     ``batch`` independent signals, for ``method`` (``'auto'`` or a method name) in the
-    options in effect."""
-    return _resolve(
-        method, tuple(na), tuple(nb), int(batch), np.dtype(dtype), torch_enabled(), current()
-    )
+    options in effect; ``torch=False``: the plan as if torch were not loaded (the
+    fallback of a torch route while cores are busy)."""
+    use = torch_enabled() if torch is None else torch and torch_enabled()
+    return _resolve(method, tuple(na), tuple(nb), int(batch), np.dtype(dtype), use, current())
 
 
 def plan(na: tuple[int, ...], nb: tuple[int, ...], batch: int, dtype: Any) -> str:

@@ -23,7 +23,9 @@ Routes of 1-D calls (``k <= n``, real):
 
 N-D calls take ``torch`` (torch's single-channel conv with every shape-dependent step
 resolved, :func:`convop._engines.torch_direct.torch_plan`) where the direct method runs on
-torch, otherwise ``general``: the backend dispatch with the method already chosen.
+torch, behind the contention guard (:func:`convop._engines.torch_direct.guarded`: the
+method chosen without torch while torch's threads lose to one thread); otherwise
+``general``: the backend dispatch with the method already chosen.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from convop._engines import dispatch
 from convop._engines.blocked import valid_blocked
 from convop._engines.direct import SMALL_1D_COPY, direct_1d_border
 from convop._engines.plan import Plan
-from convop._engines.torch_direct import torch_plan
+from convop._engines.torch_direct import guarded, torch_plan
 from convop._planning.choose import resolve
 
 try:  # the C loop of numpy.convolve (its Python wrapper is a sizeable part of a small call)
@@ -271,7 +273,12 @@ def _build(
         bnd = "zero"
     ext = tuple(p + l + r for p, (l, r) in zip(na, pads))
     plan = resolve(meth, ext, nb, 1, dt)
-    fn = (_route_1d if nd == 1 else _route_nd)(na, nb, dt, mode, bnd, pads, plan)
+    if nd == 1:
+        fn = _route_1d(na, nb, dt, mode, bnd, pads, plan)
+    else:
+        # a torch route's one-thread fallback: the method chosen as if torch were not loaded
+        plain = resolve(meth, ext, nb, 1, dt, torch=False) if plan.torch else plan
+        fn = _route_nd(na, nb, dt, bnd, pads, plan, plain)
     if swap:
         return _named(lambda x, y: fn(y, x), getattr(fn, "kind", "general"))
     return fn
@@ -288,17 +295,19 @@ def _route_nd(
     na: tuple[int, ...],
     nb: tuple[int, ...],
     dt: np.dtype,
-    mode: str,
     bnd: str,
     pads: tuple[tuple[int, int], ...],
     plan: Plan,
+    plain: Plan,
 ) -> Route:
-    general = _general(len(na), plan, pads, bnd)
     if plan.torch:
         run = torch_plan(na, nb, dt, len(na), pads, bnd)
         if run is not None:
-            return _named(run, "torch")
-    return general
+            # torch's conv only while its threads beat one thread (torch_direct.guarded)
+            fallback = _general(len(na), plain, pads, bnd)
+            key = ("torch_route", na, nb, dt.char, pads, bnd)
+            return _named(guarded(run, fallback, key), "torch")
+    return _general(len(na), plan, pads, bnd)
 
 
 def _route_1d(
