@@ -307,3 +307,14 @@ def test_svd_slice_memory_is_that_of_input_output_and_weights(groups):
     assert rel_err(small(x), y) < 1e-5
     with pytest.raises(ConvopValueError, match="block"):
         SliceSVDConv2d(d[0].vertical, d[0].horizontal, groups, 1, block=0)
+
+
+@pytest.mark.parametrize("c_in, c_out", [(1, 1), (1, 4), (2, 1)])
+def test_svd_slice_full_rank_with_few_channels(c_in, c_out):
+    # the default output block was 2·max(C_in, C_out) // (C_in·r): 0 for one channel in
+    # and out at rank 3, which the layer refused (found by hypothesis in CI)
+    torch.manual_seed(0)
+    layer = nn.Conv2d(c_in, c_out, 3, padding="same", bias=False).double()
+    d = decompose(layer, "svd-slice", 3)
+    x = torch.randn(2, c_in, 6, 6, dtype=torch.float64)
+    torch.testing.assert_close(d(x), layer(x), rtol=1e-10, atol=1e-12)

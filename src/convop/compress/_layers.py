@@ -139,7 +139,11 @@ class SliceSVDConv2d(nn.Module):
         self.out_channels = int(horizontal.out_channels)
         og = self.out_channels // self.groups
         if block is None:
-            block = 2 * max(self.in_channels, self.out_channels) // (self.in_channels * self.rank)
+            # at least one output a block: for C_in·r > 2·max(C_in, C_out) (e.g. one channel
+            # in and out at rank 3) the floor division gave 0, which was refused below
+            block = max(
+                1, 2 * max(self.in_channels, self.out_channels) // (self.in_channels * self.rank)
+            )
         if not _is_int(block) or block < 1:
             raise invalid("block", block, "None or a positive int")
         self.block = int(min(max(block, 1), og))
