@@ -168,6 +168,11 @@ class numpy_blas_single:
 # -- busy cores ----------------------------------------------------------------------------
 #: seconds to stay on one thread after a slow call; doubles while calls stay slow
 HOLD_MIN, HOLD_MAX = 0.25, 8.0
+#: a multi-threaded call starts a hold only when it is this much slower per unit than
+#: the latest one-thread call: a stalled thread costs 3-10x, run-to-run noise 10-30 %,
+#: and holds started by noise sent the torch FFT route to one-thread scipy in the
+#: middle of `convop bench` (256², 7×7: 1.13 -> 1.94 of torch's FFT)
+SLOWER = 1.5
 #: one-thread calls a key starts with (the first one is often cold: page faults)
 SAMPLES = 2
 
@@ -175,7 +180,7 @@ SAMPLES = 2
 class _Times:
     """What :func:`note_time` knows of one key."""
 
-    __slots__ = ("single", "samples", "until", "hold", "helped")
+    __slots__ = ("single", "samples", "until", "hold", "helped", "warm")
 
     def __init__(self) -> None:
         self.single = float("inf")  # latest one-thread time per unit
@@ -183,6 +188,7 @@ class _Times:
         self.until = 0.0  # end of the current hold
         self.hold = HOLD_MIN  # length of the next hold
         self.helped = False  # threads were faster once
+        self.warm = False  # a multi-threaded call was seen (the first one pays set-up)
 
 
 _state: dict[Any, _Times] = {}
@@ -228,13 +234,16 @@ def note_time(key: Any, seconds: float, work: float, single: bool = False) -> No
     if single:
         got.single = per
         got.samples += 1
-    elif per > got.single:
+    elif per > SLOWER * got.single:
+        if not got.warm:  # the first threaded call builds plans and wakes threads
+            got.warm = True
+            return
         got.until = time.perf_counter() + got.hold
         got.hold = min(2.0 * got.hold, HOLD_MAX)
         if got.helped:
             _any_until = max(_any_until, got.until)
     else:
-        got.hold, got.helped = HOLD_MIN, True
+        got.hold, got.helped, got.warm = HOLD_MIN, True, True
 
 
 def on_threads(
